@@ -1,0 +1,2 @@
+//! The `leakspy` binary.
+fn main() {}

@@ -1,0 +1,1 @@
+//! Parsing /proc/PID/maps.

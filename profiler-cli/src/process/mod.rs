@@ -1,0 +1,3 @@
+//! What leakspy reads about a target process from /proc.
+
+pub mod maps;

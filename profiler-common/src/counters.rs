@@ -1,0 +1,67 @@
+//! Counters kept in the kernel: totals per stack, and losses by cause.
+
+/// Running totals for one stack. Live bytes are `alloc_bytes - freed_bytes`.
+///
+/// The kernel updates these with atomic adds, so that userspace never has
+/// to scan the (changing) map of live allocations to learn per-stack totals.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StackCounters {
+    pub alloc_bytes: u64,
+    pub alloc_count: u64,
+    pub freed_bytes: u64,
+    pub freed_count: u64,
+}
+
+/// Why the kernel side dropped something. Each cause has a per-CPU slot in
+/// the `LOSSES` map; userspace sums them and shows them in every report.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LossCounter {
+    /// The live-allocation map was full: an allocation went unrecorded.
+    LiveMapFull = 0,
+    /// The stack map was full: an allocation was counted under the unknown stack.
+    StackMapFull = 1,
+    /// The per-stack counter map was full: an allocation went unrecorded.
+    CounterMapFull = 2,
+    /// The map of calls in flight was full: an allocation went unrecorded.
+    PendingMapFull = 3,
+    /// The kernel could not capture the user stack.
+    StackUnavailable = 4,
+    /// A return probe found no matching entry (the entry was missed or evicted).
+    UnmatchedReturn = 5,
+    /// posix_memalign's out-pointer could not be read.
+    UnreadableResult = 6,
+    /// An allocator returned an address already recorded as live: the free
+    /// of the earlier block was missed, and it was retired.
+    ReusedLiveAddress = 7,
+}
+
+impl LossCounter {
+    pub const COUNT: u32 = 8;
+
+    pub const ALL: [LossCounter; LossCounter::COUNT as usize] = [
+        LossCounter::LiveMapFull,
+        LossCounter::StackMapFull,
+        LossCounter::CounterMapFull,
+        LossCounter::PendingMapFull,
+        LossCounter::StackUnavailable,
+        LossCounter::UnmatchedReturn,
+        LossCounter::UnreadableResult,
+        LossCounter::ReusedLiveAddress,
+    ];
+
+    /// The name used in reports (`lost_events`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            LossCounter::LiveMapFull => "live_map_full",
+            LossCounter::StackMapFull => "stack_map_full",
+            LossCounter::CounterMapFull => "counter_map_full",
+            LossCounter::PendingMapFull => "pending_map_full",
+            LossCounter::StackUnavailable => "stack_unavailable",
+            LossCounter::UnmatchedReturn => "unmatched_return",
+            LossCounter::UnreadableResult => "unreadable_result",
+            LossCounter::ReusedLiveAddress => "reused_live_address",
+        }
+    }
+}

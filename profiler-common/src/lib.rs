@@ -1,0 +1,29 @@
+//! Plain data shared by leakspy's eBPF programs and its userspace.
+//!
+//! Every type here is `#[repr(C)]`, `Copy`, has explicit padding and no
+//! `bool`, so the kernel and userspace agree on its layout byte for byte.
+//! With the `user` feature the types also implement `aya::Pod`, which lets
+//! userspace read and write them in BPF maps.
+#![no_std]
+
+mod allocation;
+mod counters;
+pub mod map_names;
+mod stack;
+
+pub use allocation::{AllocatorFunction, AllocationKey, LiveAllocation, PendingCall};
+pub use counters::{LossCounter, StackCounters};
+pub use stack::{MAX_NATIVE_FRAMES, StackTrace};
+
+#[cfg(feature = "user")]
+mod pod {
+    //! `aya::Pod` for every shared type: they are plain bytes with no padding
+    //! left implicit.
+    use super::*;
+
+    unsafe impl aya::Pod for AllocationKey {}
+    unsafe impl aya::Pod for LiveAllocation {}
+    unsafe impl aya::Pod for PendingCall {}
+    unsafe impl aya::Pod for StackCounters {}
+    unsafe impl aya::Pod for StackTrace {}
+}

@@ -1,0 +1,13 @@
+//! Names of the BPF maps, shared so that userspace looks up exactly the maps
+//! the eBPF object defines.
+
+/// Allocations seen and not yet freed: `AllocationKey` → `LiveAllocation`.
+pub const LIVE_ALLOCATIONS: &str = "LIVE_ALLOCATIONS";
+/// Allocator calls between entry and return, per thread: `u64` pid_tgid → `PendingCall`.
+pub const PENDING_CALLS: &str = "PENDING_CALLS";
+/// Interned stacks: `u64` stack id → `StackTrace`.
+pub const STACKS: &str = "STACKS";
+/// Running totals per stack: `u64` stack id → `StackCounters`.
+pub const STACK_COUNTERS: &str = "STACK_COUNTERS";
+/// Losses by cause, per CPU: index `LossCounter` → `u64`.
+pub const LOSSES: &str = "LOSSES";

@@ -1,0 +1,139 @@
+//! The uprobes and uretprobes on libc's allocator entry points. Each probe
+//! body only reads its arguments and hands them to `pending` and
+//! `accounting`.
+
+use aya_ebpf::{
+    helpers::bpf_probe_read_user,
+    macros::{uprobe, uretprobe},
+    programs::{ProbeContext, RetProbeContext},
+};
+use profiler_common::{AllocatorFunction, LossCounter};
+
+use crate::{
+    accounting::{record_allocation, record_free},
+    losses::count_loss,
+    pending::{CallArguments, begin_call, end_call, inside_allocator},
+    stack_capture::capture_stack,
+};
+
+fn arg(ctx: &ProbeContext, n: usize) -> u64 {
+    ctx.arg::<u64>(n).unwrap_or(0)
+}
+
+fn sized(size: u64) -> CallArguments {
+    CallArguments {
+        size,
+        old_address: 0,
+        out_pointer: 0,
+    }
+}
+
+#[uprobe]
+pub fn malloc_enter(ctx: ProbeContext) -> u32 {
+    begin_call(AllocatorFunction::Malloc, sized(arg(&ctx, 0)));
+    0
+}
+
+#[uprobe]
+pub fn calloc_enter(ctx: ProbeContext) -> u32 {
+    let size = arg(&ctx, 0).wrapping_mul(arg(&ctx, 1));
+    begin_call(AllocatorFunction::Calloc, sized(size));
+    0
+}
+
+#[uprobe]
+pub fn realloc_enter(ctx: ProbeContext) -> u32 {
+    let arguments = CallArguments {
+        size: arg(&ctx, 1),
+        old_address: arg(&ctx, 0),
+        out_pointer: 0,
+    };
+    begin_call(AllocatorFunction::Realloc, arguments);
+    0
+}
+
+#[uprobe]
+pub fn reallocarray_enter(ctx: ProbeContext) -> u32 {
+    let arguments = CallArguments {
+        size: arg(&ctx, 1).wrapping_mul(arg(&ctx, 2)),
+        old_address: arg(&ctx, 0),
+        out_pointer: 0,
+    };
+    begin_call(AllocatorFunction::Reallocarray, arguments);
+    0
+}
+
+#[uprobe]
+pub fn posix_memalign_enter(ctx: ProbeContext) -> u32 {
+    let arguments = CallArguments {
+        size: arg(&ctx, 2),
+        old_address: 0,
+        out_pointer: arg(&ctx, 0),
+    };
+    begin_call(AllocatorFunction::PosixMemalign, arguments);
+    0
+}
+
+#[uprobe]
+pub fn aligned_alloc_enter(ctx: ProbeContext) -> u32 {
+    begin_call(AllocatorFunction::AlignedAlloc, sized(arg(&ctx, 1)));
+    0
+}
+
+#[uprobe]
+pub fn memalign_enter(ctx: ProbeContext) -> u32 {
+    begin_call(AllocatorFunction::Memalign, sized(arg(&ctx, 1)));
+    0
+}
+
+#[uprobe]
+pub fn valloc_enter(ctx: ProbeContext) -> u32 {
+    begin_call(AllocatorFunction::Valloc, sized(arg(&ctx, 0)));
+    0
+}
+
+/// One return probe serves every allocating function: what to do depends on
+/// the function saved at entry.
+#[uretprobe]
+pub fn allocator_return(ctx: RetProbeContext) -> u32 {
+    let Some(call) = end_call() else {
+        return 0;
+    };
+    let returned: u64 = ctx.ret();
+    let address = if call.function == AllocatorFunction::PosixMemalign as u32 {
+        // posix_memalign returns 0 on success and stores the block through
+        // its first argument.
+        if returned != 0 {
+            return 0;
+        }
+        match unsafe { bpf_probe_read_user(call.out_pointer as *const u64) } {
+            Ok(address) => address,
+            Err(_) => {
+                count_loss(LossCounter::UnreadableResult);
+                return 0;
+            }
+        }
+    } else {
+        returned
+    };
+    let resizes = call.function == AllocatorFunction::Realloc as u32
+        || call.function == AllocatorFunction::Reallocarray as u32;
+    if resizes && call.old_address != 0 && (address != 0 || call.size == 0) {
+        // A successful resize frees the old block; realloc(p, 0) frees it
+        // and returns NULL. A failed resize leaves it alone.
+        record_free(call.old_address);
+    }
+    if address != 0 {
+        record_allocation(address, call.size, capture_stack(&ctx));
+    }
+    0
+}
+
+#[uprobe]
+pub fn free_enter(ctx: ProbeContext) -> u32 {
+    let address = arg(&ctx, 0);
+    if address != 0 && !inside_allocator() {
+        record_free(address);
+    }
+    0
+}
