@@ -5,3 +5,4 @@ pub mod frame;
 pub mod process;
 pub mod report;
 pub mod symbolize;
+pub mod units;

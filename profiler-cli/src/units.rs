@@ -1,0 +1,1 @@
+//! Parsing and printing durations and sizes.
