@@ -11,7 +11,7 @@ mod counters;
 pub mod map_names;
 mod stack;
 
-pub use allocation::{AllocatorFunction, AllocationKey, LiveAllocation, PendingCall};
+pub use allocation::{AllocationKey, AllocatorFunction, LiveAllocation, PendingCall};
 pub use counters::{LossCounter, StackCounters};
 pub use stack::{MAX_NATIVE_FRAMES, StackTrace};
 

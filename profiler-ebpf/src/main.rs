@@ -8,7 +8,13 @@
 #![cfg_attr(target_arch = "bpf", no_main)]
 // atomic_xadd: the bpf target offers no AtomicU64::fetch_add (no CAS).
 #![cfg_attr(target_arch = "bpf", feature(core_intrinsics))]
-#![cfg_attr(target_arch = "bpf", expect(internal_features, reason = "atomic_xadd is the only atomic add on bpf"))]
+#![cfg_attr(
+    target_arch = "bpf",
+    expect(
+        internal_features,
+        reason = "atomic_xadd is the only atomic add on bpf"
+    )
+)]
 
 #[cfg(target_arch = "bpf")]
 mod accounting;

@@ -25,8 +25,7 @@ pub static PENDING_CALLS: HashMap<u64, PendingCall> =
 pub static STACKS: HashMap<u64, StackTrace> = HashMap::with_max_entries(MAX_STACKS, 0);
 
 #[map(name = "STACK_COUNTERS")]
-pub static STACK_COUNTERS: HashMap<u64, StackCounters> =
-    HashMap::with_max_entries(MAX_STACKS, 0);
+pub static STACK_COUNTERS: HashMap<u64, StackCounters> = HashMap::with_max_entries(MAX_STACKS, 0);
 
 #[map(name = "LOSSES")]
 pub static LOSSES: PerCpuArray<u64> = PerCpuArray::with_max_entries(LossCounter::COUNT, 0);

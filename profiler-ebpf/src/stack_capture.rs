@@ -55,5 +55,9 @@ fn hash_frames(frames: &[u64; MAX_NATIVE_FRAMES], len: usize) -> u64 {
         }
         hash = (hash ^ *frame).wrapping_mul(FNV_PRIME);
     }
-    if hash == StackTrace::UNKNOWN_ID { 1 } else { hash }
+    if hash == StackTrace::UNKNOWN_ID {
+        1
+    } else {
+        hash
+    }
 }

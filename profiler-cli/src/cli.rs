@@ -1,0 +1,115 @@
+//! The command line: clap's types, turned into the engine's plain
+//! settings. Nothing outside this module sees clap.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{TargetSpec, TraceConfig};
+use crate::report::Mode;
+use crate::units::parse_duration;
+
+/// Find memory leaks in running processes from the outside, with eBPF.
+#[derive(Debug, Parser)]
+#[command(name = "leakspy", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Log what leakspy does (repeat for more detail).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Attach to a running process, trace it, and write a report.
+    Record(RecordArgs),
+    /// Start a command, trace it from its first instruction, and write a report.
+    Run(RunArgs),
+    /// Show the stacks whose live memory grows, refreshed every window.
+    Top(TopArgs),
+    /// Print the summary of a saved report.
+    Report(ReportArgs),
+}
+
+/// Options shared by every command that traces.
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Stop after this long (10, 10s, 5m, 2h); default: until the target exits or Ctrl-C.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Length of one aggregation window (10, 10s, 1m).
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub window: Duration,
+    /// How allocations are observed.
+    #[arg(long, value_enum, default_value = "precise")]
+    pub mode: Mode,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The process to trace.
+    #[arg(long)]
+    pub pid: u32,
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The command to start, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<OsString>,
+}
+
+/// Where the results of `record` and `run` go.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The JSON report's path; default leakspy-PID.json.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// How many stacks the printed summary shows.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct TopArgs {
+    /// The process to watch.
+    #[arg(long)]
+    pub pid: u32,
+    #[command(flatten)]
+    pub trace: TraceArgs,
+    /// How many stacks to show.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A report written by `leakspy record` or `leakspy run`.
+    pub file: PathBuf,
+    /// How many stacks to show.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+}
+
+impl TraceArgs {
+    /// The engine's settings for tracing `target`.
+    pub fn config(&self, target: TargetSpec) -> TraceConfig {
+        TraceConfig {
+            target,
+            duration: self.duration,
+            window: self.window,
+            mode: self.mode,
+        }
+    }
+}

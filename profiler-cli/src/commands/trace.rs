@@ -1,0 +1,99 @@
+//! `leakspy record` and `leakspy run`: trace, write the JSON report, print
+//! its summary.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::cli::OutputArgs;
+use crate::commands::{EXIT_ERROR, finish_output};
+use crate::config::TraceConfig;
+use crate::error::Error;
+use crate::report::{self, Mode, Report};
+use crate::session::{self, EndReason, WindowObserver, WindowSummary};
+use crate::units::format_bytes;
+
+/// Traces as `config` says and reports to `output`.
+pub fn run(config: &TraceConfig, output: &OutputArgs) -> anyhow::Result<ExitCode> {
+    reject_unbuilt_mode(config.mode)?;
+    let mut progress = ProgressLines {
+        to_terminal: std::io::stderr().is_terminal(),
+    };
+    let outcome = session::trace(config, &mut progress)?;
+    let path = output
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("leakspy-{}.json", outcome.report.target.pid)));
+    report::write_atomically(&outcome.report, &path).map_err(|source| Error::WriteReport {
+        path: path.clone(),
+        source,
+    })?;
+    eprintln!(
+        "leakspy: {}; report written to {}",
+        describe_end(outcome.end),
+        path.display()
+    );
+    let printed = print_summary(&outcome.report, output.top);
+    let code = finish_output(printed)?;
+    match outcome.end {
+        EndReason::TargetExited(Some(status)) if status != 0 => {
+            eprintln!("leakspy: the traced command exited with status {status}");
+            Ok(ExitCode::from(EXIT_ERROR))
+        }
+        _ => Ok(code),
+    }
+}
+
+/// Until growth mode lands, only precise mode can run.
+pub fn reject_unbuilt_mode(mode: Mode) -> anyhow::Result<()> {
+    if mode == Mode::Growth {
+        anyhow::bail!("--mode growth is not available yet in this version; use --mode precise");
+    }
+    Ok(())
+}
+
+fn print_summary(report: &Report, top: usize) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    report::render_text(report, top, &mut stdout)?;
+    stdout.flush()
+}
+
+fn describe_end(end: EndReason) -> String {
+    match end {
+        EndReason::DurationReached => "the duration ended".into(),
+        EndReason::Interrupted(signal) => format!("stopped by {signal}"),
+        EndReason::TargetExited(Some(status)) => format!("the command exited with status {status}"),
+        EndReason::TargetExited(None) => "the process exited".into(),
+    }
+}
+
+/// One line on stderr per closed window.
+struct ProgressLines {
+    to_terminal: bool,
+}
+
+impl WindowObserver for ProgressLines {
+    fn window_closed(&mut self, summary: &WindowSummary, _: Option<&Report>) {
+        let line = format!(
+            "window {} at {:.1}s: {} live in {} stacks, RSS {}",
+            summary.index,
+            summary.end_seconds,
+            format_bytes(summary.live_bytes),
+            summary.stacks,
+            format_bytes(summary.rss_bytes)
+        );
+        if self.to_terminal {
+            eprint!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+}
+
+impl Drop for ProgressLines {
+    fn drop(&mut self) {
+        if self.to_terminal {
+            eprintln!();
+        }
+    }
+}

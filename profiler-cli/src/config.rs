@@ -1,0 +1,37 @@
+//! The plain settings the engine runs on. The CLI builds them from its
+//! arguments; the engine never sees clap.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::report::Mode;
+
+/// Which process to trace.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetSpec {
+    /// A process that already runs.
+    Pid(u32),
+    /// A command leakspy starts and traces from its first instruction.
+    Command(Vec<OsString>),
+}
+
+/// Everything a trace needs to know.
+#[derive(Clone, Debug)]
+pub struct TraceConfig {
+    pub target: TargetSpec,
+    /// Stop after this long; None runs until the target exits or a signal.
+    pub duration: Option<Duration>,
+    /// Length of one aggregation window.
+    pub window: Duration,
+    pub mode: Mode,
+}
+
+/// Where and how results are written.
+#[derive(Clone, Debug)]
+pub struct OutputConfig {
+    /// The JSON report's path.
+    pub report_path: PathBuf,
+    /// How many stacks the text summary shows.
+    pub top: usize,
+}

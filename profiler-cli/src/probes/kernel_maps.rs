@@ -1,0 +1,96 @@
+//! Reads what the eBPF programs keep in their maps: per-stack totals, the
+//! interned stacks and the loss counters.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aya::{
+    Ebpf,
+    maps::{HashMap as BpfHashMap, MapData, PerCpuArray},
+};
+use profiler_common::{
+    AllocationKey, LiveAllocation, LossCounter, StackCounters, StackTrace, map_names,
+};
+
+use crate::error::Error;
+
+fn map_error(map: &'static str) -> impl FnOnce(aya::maps::MapError) -> Error {
+    move |source| Error::Map { map, source }
+}
+
+fn hash_map<'a, K: aya::Pod, V: aya::Pod>(
+    ebpf: &'a Ebpf,
+    name: &'static str,
+) -> Result<BpfHashMap<&'a MapData, K, V>, Error> {
+    let map = ebpf
+        .map(name)
+        .expect("every map name is in the embedded object");
+    BpfHashMap::try_from(map).map_err(map_error(name))
+}
+
+/// The running totals of every stack seen so far.
+pub fn stack_counters(ebpf: &Ebpf) -> Result<HashMap<u64, StackCounters>, Error> {
+    let map = hash_map::<u64, StackCounters>(ebpf, map_names::STACK_COUNTERS)?;
+    let mut totals = HashMap::new();
+    for entry in map.iter() {
+        let (id, counters) = entry.map_err(map_error(map_names::STACK_COUNTERS))?;
+        totals.insert(id, counters);
+    }
+    Ok(totals)
+}
+
+/// The native frames of stack `id`, innermost first, or None when the
+/// kernel holds no such stack (the unknown stack, id 0).
+pub fn stack_frames(ebpf: &Ebpf, id: u64) -> Result<Option<Vec<u64>>, Error> {
+    let map = hash_map::<u64, StackTrace>(ebpf, map_names::STACKS)?;
+    match map.get(&id, 0) {
+        Ok(trace) => {
+            let len = (trace.native_len as usize).min(trace.native.len());
+            Ok(Some(trace.native[..len].to_vec()))
+        }
+        Err(aya::maps::MapError::KeyNotFound) => Ok(None),
+        Err(source) => Err(Error::Map {
+            map: map_names::STACKS,
+            source,
+        }),
+    }
+}
+
+/// Every loss cause with its count, summed over CPUs.
+pub fn losses(ebpf: &Ebpf) -> Result<BTreeMap<String, u64>, Error> {
+    let map = ebpf
+        .map(map_names::LOSSES)
+        .expect("every map name is in the embedded object");
+    let array = PerCpuArray::<_, u64>::try_from(map).map_err(map_error(map_names::LOSSES))?;
+    let mut counts = BTreeMap::new();
+    for cause in LossCounter::ALL {
+        let per_cpu = array
+            .get(&(cause as u32), 0)
+            .map_err(map_error(map_names::LOSSES))?;
+        counts.insert(cause.name().to_string(), per_cpu.iter().sum());
+    }
+    Ok(counts)
+}
+
+/// Forgets everything recorded so far: used when the traced process execs,
+/// because its old memory is gone.
+pub fn clear(ebpf: &mut Ebpf) -> Result<(), Error> {
+    clear_map::<AllocationKey, LiveAllocation>(ebpf, map_names::LIVE_ALLOCATIONS)?;
+    clear_map::<u64, StackCounters>(ebpf, map_names::STACK_COUNTERS)?;
+    clear_map::<u64, StackTrace>(ebpf, map_names::STACKS)?;
+    clear_map::<u64, profiler_common::PendingCall>(ebpf, map_names::PENDING_CALLS)
+}
+
+fn clear_map<K: aya::Pod, V: aya::Pod>(ebpf: &mut Ebpf, name: &'static str) -> Result<(), Error> {
+    let map = ebpf
+        .map_mut(name)
+        .expect("every map name is in the embedded object");
+    let mut map = BpfHashMap::<_, K, V>::try_from(map).map_err(map_error(name))?;
+    let keys: Vec<K> = map.keys().filter_map(Result::ok).collect();
+    for key in keys {
+        match map.remove(&key) {
+            Ok(()) | Err(aya::maps::MapError::KeyNotFound) => {}
+            Err(source) => return Err(Error::Map { map: name, source }),
+        }
+    }
+    Ok(())
+}

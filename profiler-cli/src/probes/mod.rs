@@ -1,0 +1,6 @@
+//! The kernel side as userspace sees it: the embedded eBPF object, the
+//! allocator probes attached from it, and the maps it fills.
+
+pub mod allocator_probes;
+pub mod kernel_maps;
+pub mod loader;

@@ -1,0 +1,91 @@
+//! Facts about a process read from /proc/PID: whether it still runs, its
+//! command line, and its resident memory.
+
+use std::fs;
+use std::io;
+
+/// Resident memory of a process, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Residency {
+    pub rss_bytes: u64,
+    pub anon_rss_bytes: u64,
+}
+
+/// True while the process exists and is not a zombie.
+pub fn is_running(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => process_state(&stat).is_some_and(|state| state != 'Z' && state != 'X'),
+        Err(_) => false,
+    }
+}
+
+/// The state letter of a /proc/PID/stat line. The command name may hold
+/// spaces and parentheses, so the state is found after the last ')'.
+fn process_state(stat: &str) -> Option<char> {
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The command line, arguments joined by spaces.
+pub fn command_line(pid: u32) -> io::Result<String> {
+    let raw = fs::read(format!("/proc/{pid}/cmdline"))?;
+    let arguments: Vec<String> = raw
+        .split(|byte| *byte == 0)
+        .filter(|argument| !argument.is_empty())
+        .map(|argument| String::from_utf8_lossy(argument).into_owned())
+        .collect();
+    Ok(arguments.join(" "))
+}
+
+/// Resident memory from /proc/PID/status.
+pub fn residency(pid: u32) -> io::Result<Residency> {
+    Ok(parse_residency(&fs::read_to_string(format!(
+        "/proc/{pid}/status"
+    ))?))
+}
+
+fn parse_residency(status: &str) -> Residency {
+    let kib = |field: &str| -> u64 {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(field))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|value| value.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Residency {
+        rss_bytes: kib("VmRSS:") * 1024,
+        anon_rss_bytes: kib("RssAnon:") * 1024,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_is_found_after_a_command_name_with_parentheses() {
+        assert_eq!(process_state("42 (a) b) S 1 2 3"), Some('S'));
+        assert_eq!(process_state("42 (zombie) Z 1"), Some('Z'));
+        assert_eq!(process_state("garbage"), None);
+    }
+
+    #[test]
+    fn residency_is_read_in_bytes() {
+        let status = "Name:\tx\nVmRSS:\t    2048 kB\nRssAnon:\t     512 kB\n";
+        assert_eq!(
+            parse_residency(status),
+            Residency {
+                rss_bytes: 2048 * 1024,
+                anon_rss_bytes: 512 * 1024
+            }
+        );
+    }
+
+    #[test]
+    fn this_process_runs_and_has_a_command_line() {
+        let pid = std::process::id();
+        assert!(is_running(pid));
+        assert!(!command_line(pid).unwrap().is_empty());
+        assert!(residency(pid).unwrap().rss_bytes > 0);
+    }
+}

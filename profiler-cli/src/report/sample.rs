@@ -1,0 +1,107 @@
+//! A small, complete report for tests: every struct is present and every
+//! optional field is set, so its JSON holds every field name.
+
+use std::collections::BTreeMap;
+
+use super::{Mode, Report, SCHEMA, Stack, Target, Totals, Verdict, Window};
+use crate::frame::{Frame, FrameKind};
+
+fn frame(kind: FrameKind, function: &str, file: &str, line: u32, object: &str) -> Frame {
+    Frame {
+        kind,
+        function: function.into(),
+        file: Some(file.into()),
+        line: Some(line),
+        object: Some(object.into()),
+    }
+}
+
+/// A precise-mode report of three 10-second windows with one leaking stack
+/// (`leak_here` at app.py:42) and one stable stack.
+pub(crate) fn sample_report() -> Report {
+    let leak = Stack {
+        id: "0x2a".into(),
+        verdict: Verdict::Leak,
+        live_bytes: 3 << 20,
+        live_count: 3072,
+        alloc_bytes: 4 << 20,
+        alloc_count: 4096,
+        freed_bytes: 1 << 20,
+        freed_count: 1024,
+        growth_bytes_per_min: 6_291_456.0,
+        series: vec![1 << 20, 2 << 20, 3 << 20],
+        frames: vec![
+            frame(
+                FrameKind::Native,
+                "_PyObject_Malloc",
+                "Objects/obmalloc.c",
+                1520,
+                "/usr/lib/libpython3.11.so.1.0",
+            ),
+            frame(
+                FrameKind::Python,
+                "leak_here",
+                "app.py",
+                42,
+                "/usr/bin/python3",
+            ),
+            frame(FrameKind::Python, "main", "app.py", 50, "/usr/bin/python3"),
+        ],
+    };
+    let stable = Stack {
+        id: "0x7".into(),
+        verdict: Verdict::Stable,
+        live_bytes: 64 << 10,
+        live_count: 16,
+        alloc_bytes: 1 << 20,
+        alloc_count: 256,
+        freed_bytes: (1 << 20) - (64 << 10),
+        freed_count: 240,
+        growth_bytes_per_min: 0.0,
+        series: vec![64 << 10, 64 << 10, 64 << 10],
+        frames: vec![Frame {
+            kind: FrameKind::Native,
+            function: "0x1a2b".into(),
+            file: None,
+            line: None,
+            object: Some("/usr/lib/x86_64-linux-gnu/libc.so.6".into()),
+        }],
+    };
+    let mut lost_events: BTreeMap<String, u64> = profiler_common::LossCounter::ALL
+        .iter()
+        .map(|cause| (cause.name().to_owned(), 0))
+        .collect();
+    lost_events.insert("stack_unavailable".into(), 3);
+    Report {
+        schema: SCHEMA.into(),
+        leakspy_version: "0.1.0".into(),
+        mode: Mode::Precise,
+        target: Target {
+            pid: 4242,
+            command: "python3 app.py".into(),
+            python_version: Some("3.11.2".into()),
+        },
+        started_at_unix_ms: 1_700_000_000_000,
+        duration_seconds: 30.0,
+        window_seconds: 10.0,
+        windows: (0..3u32)
+            .map(|i| Window {
+                start: f64::from(i) * 10.0,
+                end: f64::from(i + 1) * 10.0,
+                rss_bytes: (40 << 20) + (u64::from(i) << 20),
+            })
+            .collect(),
+        lost_events,
+        notes: vec!["tracemalloc is active in the target".into()],
+        totals: Totals {
+            live_bytes: leak.live_bytes + stable.live_bytes,
+            live_count: leak.live_count + stable.live_count,
+            alloc_bytes: leak.alloc_bytes + stable.alloc_bytes,
+            alloc_count: leak.alloc_count + stable.alloc_count,
+            freed_bytes: leak.freed_bytes + stable.freed_bytes,
+            freed_count: leak.freed_count + stable.freed_count,
+            stacks: 2,
+        },
+        stacks: vec![leak, stable],
+    }
+}

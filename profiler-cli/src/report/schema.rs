@@ -1,0 +1,226 @@
+//! The report's data types, version `leakspy.report/v1`, as documented in
+//! docs/report-schema.md. Readers are strict: an unknown field is an error.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::frame::Frame;
+
+/// The schema string every report carries; it changes on any incompatible change.
+pub const SCHEMA: &str = "leakspy.report/v1";
+
+/// A whole recording: what was traced, how, and the stacks found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    pub leakspy_version: String,
+    pub mode: Mode,
+    pub target: Target,
+    pub started_at_unix_ms: u64,
+    pub duration_seconds: f64,
+    pub window_seconds: f64,
+    pub windows: Vec<Window>,
+    /// Events lost, by cause; every cause is listed, even when 0.
+    pub lost_events: BTreeMap<String, u64>,
+    /// Plain-language remarks, such as "native stacks only: the target is not Python".
+    pub notes: Vec<String>,
+    pub totals: Totals,
+    /// Most suspicious first (see [`super::rank`]).
+    pub stacks: Vec<Stack>,
+}
+
+/// How memory was observed (DESIGN.md, "Two ways to see memory").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Every allocation and free, through allocator uprobes.
+    Precise,
+    /// New resident memory, attributed by sampled allocator bursts.
+    Growth,
+}
+
+/// The traced process.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub pid: u32,
+    pub command: String,
+    /// Such as "3.11.4"; `None` when the target is not Python.
+    pub python_version: Option<String>,
+}
+
+/// One aggregation window, in seconds since tracing began.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub start: f64,
+    pub end: f64,
+    /// The target's resident set size at the end of the window.
+    pub rss_bytes: u64,
+}
+
+/// Sums over all stacks.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Totals {
+    pub live_bytes: u64,
+    pub live_count: u64,
+    pub alloc_bytes: u64,
+    pub alloc_count: u64,
+    pub freed_bytes: u64,
+    pub freed_count: u64,
+    /// How many distinct stacks were seen (the report may list fewer).
+    pub stacks: u64,
+}
+
+/// What the trend of one stack's live bytes says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Live bytes kept growing and are a material share of memory.
+    Leak,
+    /// Live bytes grew, but not (yet) enough for a leak.
+    Growing,
+    /// Live bytes are not growing and are not small.
+    Stable,
+    /// Live bytes are not growing and stay small: memory comes and goes.
+    Churn,
+}
+
+/// One allocating stack and its counters over the whole recording.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stack {
+    /// The kernel stack id in hex, "0x...".
+    pub id: String,
+    pub verdict: Verdict,
+    pub live_bytes: u64,
+    pub live_count: u64,
+    pub alloc_bytes: u64,
+    pub alloc_count: u64,
+    pub freed_bytes: u64,
+    pub freed_count: u64,
+    pub growth_bytes_per_min: f64,
+    /// Live bytes at the end of each window.
+    pub series: Vec<u64>,
+    /// Innermost first.
+    pub frames: Vec<Frame>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::report::sample::sample_report;
+
+    const DOC: &str = include_str!("../../../docs/report-schema.md");
+
+    /// Every key of every object in `value`, except inside `lost_events`,
+    /// whose keys are causes, checked on their own.
+    fn field_names(value: &Value, names: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    names.push(key.clone());
+                    if key != "lost_events" {
+                        field_names(child, names);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| field_names(item, names)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_doc_mentions_every_field_word_and_loss_cause() {
+        // The sample fills every struct, so its JSON holds every field name.
+        let value = serde_json::to_value(sample_report()).unwrap();
+        let mut names = Vec::new();
+        field_names(&value, &mut names);
+        let words = [
+            Verdict::Leak,
+            Verdict::Growing,
+            Verdict::Stable,
+            Verdict::Churn,
+        ]
+        .map(|v| serde_json::to_value(v).unwrap())
+        .into_iter()
+        .chain([Mode::Precise, Mode::Growth].map(|m| serde_json::to_value(m).unwrap()))
+        .map(|v| v.as_str().unwrap().to_owned());
+        let causes = profiler_common::LossCounter::ALL.map(|c| c.name().to_owned());
+        let missing: Vec<String> = names
+            .into_iter()
+            .chain(words)
+            .chain(causes)
+            .chain([SCHEMA.to_owned()])
+            .filter(|name| !DOC.contains(&format!("`{name}`")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "docs/report-schema.md does not mention {missing:?}"
+        );
+    }
+
+    #[test]
+    fn the_doc_example_is_a_valid_report() {
+        let start = DOC.find("```json\n").expect("a json example") + "```json\n".len();
+        let end = start + DOC[start..].find("```").expect("the example's end");
+        let report: Report = serde_json::from_str(&DOC[start..end]).unwrap();
+        assert_eq!(report.schema, SCHEMA);
+    }
+
+    #[test]
+    fn enums_are_lowercase_words() {
+        assert_eq!(serde_json::to_value(Mode::Growth).unwrap(), json!("growth"));
+        assert_eq!(serde_json::to_value(Verdict::Leak).unwrap(), json!("leak"));
+    }
+
+    #[test]
+    fn an_unknown_field_fails() {
+        for (pointer, field) in [
+            ("", "extra"),
+            ("/target", "uid"),
+            ("/totals", "peak"),
+            ("/windows/0", "cpu"),
+            ("/stacks/0", "rank"),
+            ("/stacks/0/frames/0", "column"),
+        ] {
+            let mut value = serde_json::to_value(sample_report()).unwrap();
+            let object = value.pointer_mut(pointer).unwrap().as_object_mut().unwrap();
+            object.insert(field.into(), json!(1));
+            let error = serde_json::from_value::<Report>(value).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains(&format!("unknown field `{field}`")),
+                "{pointer}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_field_fails() {
+        for (pointer, field) in [
+            ("", "lost_events"),
+            ("/target", "command"),
+            ("/stacks/0", "series"),
+            ("/windows/0", "rss_bytes"),
+        ] {
+            let mut value = serde_json::to_value(sample_report()).unwrap();
+            let object = value.pointer_mut(pointer).unwrap().as_object_mut().unwrap();
+            object.remove(field).unwrap();
+            let error = serde_json::from_value::<Report>(value).unwrap_err();
+            assert!(
+                error
+                    .to_string()
+                    .contains(&format!("missing field `{field}`")),
+                "{pointer}: {error}"
+            );
+        }
+    }
+}

@@ -1,0 +1,395 @@
+//! The trace loop. It attaches precise mode's probes to the target, closes
+//! a window every `window` seconds, and on the end (deadline, Ctrl-C,
+//! SIGTERM or the target's exit) takes the last window, detaches every
+//! probe and builds the report.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aya::Ebpf;
+use nix::sys::signal::Signal;
+
+use crate::config::{TargetSpec, TraceConfig};
+use crate::error::Error;
+use crate::probes::allocator_probes::{self, AllocatorProbes};
+use crate::probes::{kernel_maps, loader};
+use crate::process::{allocator_object, maps, status};
+use crate::report::{Report, Target, Window};
+use crate::session::report_builder::{TraceFacts, build_report};
+use crate::session::signals::{Signals, Wakeup};
+use crate::session::spawned_child::{ChildStop, Resume, SpawnedChild};
+use crate::session::stack_symbols::StackSymbols;
+use crate::session::windows::WindowRecorder;
+use crate::{preflight, report};
+
+/// The longest the loop sleeps: it also polls the target's liveness.
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Why the trace ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    DurationReached,
+    Interrupted(Signal),
+    /// The target exited, with its exit code when leakspy started it.
+    TargetExited(Option<i32>),
+}
+
+/// A finished trace.
+#[derive(Debug)]
+pub struct TraceOutcome {
+    pub report: Report,
+    pub end: EndReason,
+}
+
+/// The figures of one closed window, for progress lines.
+#[derive(Clone, Copy, Debug)]
+pub struct WindowSummary {
+    pub index: usize,
+    pub end_seconds: f64,
+    pub live_bytes: u64,
+    pub stacks: usize,
+    pub rss_bytes: u64,
+}
+
+/// Told about every closed window, for live output.
+pub trait WindowObserver {
+    /// Whether `window_closed` wants the full provisional report.
+    fn wants_report(&self) -> bool {
+        false
+    }
+    /// The probes are attached (or the command is started) and tracing runs.
+    fn tracing_started(&mut self, pid: u32, command: &str) {
+        eprintln!("leakspy: tracing process {pid} ({command}); Ctrl-C to stop");
+    }
+    fn window_closed(&mut self, summary: &WindowSummary, report: Option<&Report>);
+}
+
+/// Runs one trace to its end.
+pub fn trace(
+    config: &TraceConfig,
+    observer: &mut dyn WindowObserver,
+) -> Result<TraceOutcome, Error> {
+    preflight::check_privileges()?;
+    preflight::check_kernel()?;
+    if let TargetSpec::Pid(pid) = config.target {
+        preflight::check_process(pid)?;
+    }
+    let signals = Signals::block().map_err(Error::Ptrace)?;
+    let mut session = Session::new(config, loader::load()?);
+    let end = session.run(&signals, observer);
+    session.detach();
+    let end = end?;
+    Ok(TraceOutcome {
+        report: session.report(),
+        end,
+    })
+}
+
+/// The state of one trace.
+struct Session<'a> {
+    config: &'a TraceConfig,
+    ebpf: Ebpf,
+    probes: Option<AllocatorProbes>,
+    child: Option<SpawnedChild>,
+    pid: u32,
+    command: String,
+    recorder: WindowRecorder,
+    symbols: StackSymbols,
+    latest_maps: Vec<maps::MemoryMap>,
+    notes: Vec<String>,
+    started: Instant,
+    started_at_unix_ms: u64,
+    window_started: Instant,
+    /// The target's exit stop closed the last window already.
+    final_window_taken: bool,
+}
+
+impl<'a> Session<'a> {
+    fn new(config: &'a TraceConfig, ebpf: Ebpf) -> Self {
+        let now = Instant::now();
+        Session {
+            config,
+            ebpf,
+            probes: None,
+            child: None,
+            pid: 0,
+            command: String::new(),
+            recorder: WindowRecorder::default(),
+            symbols: StackSymbols::default(),
+            latest_maps: Vec::new(),
+            notes: Vec::new(),
+            started: now,
+            started_at_unix_ms: unix_ms(),
+            window_started: now,
+            final_window_taken: false,
+        }
+    }
+
+    fn run(
+        &mut self,
+        signals: &Signals,
+        observer: &mut dyn WindowObserver,
+    ) -> Result<EndReason, Error> {
+        self.start_target(observer)?;
+        observer.tracing_started(self.pid, &self.command);
+        self.started = Instant::now();
+        self.started_at_unix_ms = unix_ms();
+        self.window_started = self.started;
+        let deadline = self.config.duration.map(|duration| self.started + duration);
+        loop {
+            let now = Instant::now();
+            if deadline.is_some_and(|deadline| now >= deadline) {
+                return Ok(EndReason::DurationReached);
+            }
+            if now >= self.window_started + self.config.window {
+                self.close_window(now, observer)?;
+            }
+            let next_event = [Some(self.window_started + self.config.window), deadline]
+                .into_iter()
+                .flatten()
+                .min()
+                .expect("the window end is always set");
+            let sleep = next_event.saturating_duration_since(now).min(POLL_INTERVAL);
+            if let Wakeup::Stop(signal) = signals.wait(sleep) {
+                return Ok(EndReason::Interrupted(signal));
+            }
+            if let Some(end) = self.follow_target(observer)? {
+                return Ok(end);
+            }
+        }
+    }
+
+    /// Attaches to the process, or starts the command stopped at its exec.
+    fn start_target(&mut self, observer: &mut dyn WindowObserver) -> Result<(), Error> {
+        match &self.config.target {
+            TargetSpec::Pid(pid) => {
+                self.pid = *pid;
+                self.command = status::command_line(*pid).unwrap_or_default();
+                if !self.attach_allocator()? {
+                    return Err(Error::NoAllocator {
+                        pid: *pid,
+                        reason: "it maps no glibc and does not define malloc itself".into(),
+                    });
+                }
+                if !status::is_running(*pid) {
+                    return Err(Error::ExitedDuringAttach(*pid));
+                }
+                Ok(())
+            }
+            TargetSpec::Command(argv) => {
+                let child = SpawnedChild::start(argv)?;
+                self.pid = child.pid();
+                self.child = Some(child);
+                self.handle_child_stop(ChildStop::Exec, observer)
+                    .map(|_| ())
+            }
+        }
+    }
+
+    /// Attaches the allocator probes if the allocator is mapped. Returns
+    /// whether they are attached.
+    fn attach_allocator(&mut self) -> Result<bool, Error> {
+        if self.probes.is_some() {
+            return Ok(true);
+        }
+        let maps = self.read_maps()?;
+        let object = allocator_object::mapped_libc(self.pid, &maps)
+            .or_else(|| allocator_object::static_executable(self.pid));
+        let Some(object) = object else {
+            return Ok(false);
+        };
+        let probes = allocator_probes::attach(&mut self.ebpf, &object, self.pid)?;
+        log::info!(
+            "probes attached to {} in process {}",
+            object.display(),
+            self.pid
+        );
+        if !probes.missing.is_empty() {
+            self.notes.push(format!(
+                "{} does not export {}; those calls are not traced",
+                object.display(),
+                probes.missing.join(", ")
+            ));
+        }
+        self.probes = Some(probes);
+        Ok(true)
+    }
+
+    fn read_maps(&self) -> Result<Vec<maps::MemoryMap>, Error> {
+        maps::read_maps(self.pid).map_err(|error| {
+            if status::is_running(self.pid) {
+                Error::Proc {
+                    pid: self.pid,
+                    what: "the memory map",
+                    source: std::io::Error::other(error.to_string()),
+                }
+            } else {
+                Error::ExitedDuringAttach(self.pid)
+            }
+        })
+    }
+
+    /// Handles what the target did since the last look. Returns the end
+    /// reason once it is gone.
+    fn follow_target(
+        &mut self,
+        observer: &mut dyn WindowObserver,
+    ) -> Result<Option<EndReason>, Error> {
+        if self.child.is_none() {
+            return Ok((!status::is_running(self.pid)).then_some(EndReason::TargetExited(None)));
+        }
+        loop {
+            let stop = match self.child.as_mut() {
+                Some(child) => child.next_stop(false)?,
+                None => None,
+            };
+            let Some(stop) = stop else {
+                return Ok(None);
+            };
+            if let Some(end) = self.handle_child_stop(stop, observer)? {
+                return Ok(Some(end));
+            }
+        }
+    }
+
+    fn handle_child_stop(
+        &mut self,
+        stop: ChildStop,
+        observer: &mut dyn WindowObserver,
+    ) -> Result<Option<EndReason>, Error> {
+        match stop {
+            ChildStop::Gone(code) => return Ok(Some(EndReason::TargetExited(Some(code)))),
+            ChildStop::Exec => self.restart_after_exec()?,
+            ChildStop::Syscall => {
+                self.attach_allocator()?;
+            }
+            ChildStop::Exit => {
+                // The last moment its memory can be read: take the window now.
+                self.close_window(Instant::now(), observer)?;
+                self.final_window_taken = true;
+            }
+            ChildStop::Signal(_) => {}
+        }
+        let how = if self.probes.is_some() {
+            Resume::Freely
+        } else {
+            Resume::UntilSyscall
+        };
+        if let Some(child) = self.child.as_mut() {
+            child.resume(how)?;
+        }
+        Ok(None)
+    }
+
+    /// The child replaced its program: its memory and stacks are gone, and
+    /// the allocator it will use is not mapped yet.
+    fn restart_after_exec(&mut self) -> Result<(), Error> {
+        if let Some(probes) = self.probes.take() {
+            allocator_probes::detach(&mut self.ebpf, probes);
+        }
+        kernel_maps::clear(&mut self.ebpf)?;
+        self.recorder.forget_stacks();
+        self.symbols.clear();
+        self.notes.clear();
+        self.command = status::command_line(self.pid).unwrap_or_default();
+        // A static executable has its allocator already; others wait for
+        // the dynamic loader to map libc.
+        self.attach_allocator()?;
+        Ok(())
+    }
+
+    fn close_window(
+        &mut self,
+        end: Instant,
+        observer: &mut dyn WindowObserver,
+    ) -> Result<(), Error> {
+        let totals = kernel_maps::stack_counters(&self.ebpf)?;
+        if let Ok(maps) = maps::read_maps(self.pid) {
+            self.latest_maps = maps;
+        }
+        self.symbols
+            .symbolize_new(&self.ebpf, self.pid, &self.latest_maps, totals.keys())?;
+        let rss_bytes = status::residency(self.pid)
+            .map(|r| r.rss_bytes)
+            .unwrap_or(0);
+        let window = Window {
+            start: self.seconds_at(self.window_started),
+            end: self.seconds_at(end),
+            rss_bytes,
+        };
+        self.recorder.close_window(window, totals);
+        self.window_started = end;
+        let summary = WindowSummary {
+            index: self.recorder.windows().len(),
+            end_seconds: self.seconds_at(end),
+            live_bytes: self
+                .recorder
+                .stacks()
+                .values()
+                .map(|s| s.live_bytes())
+                .sum(),
+            stacks: self.recorder.stacks().len(),
+            rss_bytes,
+        };
+        let report = observer.wants_report().then(|| self.report());
+        observer.window_closed(&summary, report.as_ref());
+        Ok(())
+    }
+
+    fn seconds_at(&self, instant: Instant) -> f64 {
+        instant
+            .saturating_duration_since(self.started)
+            .as_secs_f64()
+    }
+
+    /// Takes the last (partial) window, then detaches every probe.
+    fn detach(&mut self) {
+        let now = Instant::now();
+        let partial =
+            now.saturating_duration_since(self.window_started) > Duration::from_millis(10);
+        if !self.final_window_taken && (partial || self.recorder.windows().is_empty()) {
+            if let Err(error) = self.close_window(now, &mut NoObserver) {
+                log::warn!("the last window could not be read: {error}");
+            }
+        }
+        if let Some(probes) = self.probes.take() {
+            allocator_probes::detach(&mut self.ebpf, probes);
+        }
+    }
+
+    fn report(&self) -> Report {
+        let lost_events = kernel_maps::losses(&self.ebpf).unwrap_or_default();
+        let mut notes = vec!["stacks are native only, unwound through frame pointers".to_string()];
+        notes.extend(self.notes.iter().cloned());
+        let facts = TraceFacts {
+            mode: self.config.mode,
+            target: Target {
+                pid: self.pid,
+                command: self.command.clone(),
+                python_version: None,
+            },
+            started_at_unix_ms: self.started_at_unix_ms,
+            duration_seconds: self
+                .recorder
+                .windows()
+                .last()
+                .map_or(0.0, |window| window.end),
+            window_seconds: self.config.window.as_secs_f64(),
+            lost_events,
+            notes,
+        };
+        build_report(facts, &self.recorder, &self.symbols)
+    }
+}
+
+/// The observer for windows nobody watches live.
+struct NoObserver;
+
+impl WindowObserver for NoObserver {
+    fn window_closed(&mut self, _: &WindowSummary, _: Option<&report::Report>) {}
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as u64)
+}

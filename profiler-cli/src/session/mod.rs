@@ -1,0 +1,11 @@
+//! One trace from attach to report: the loop that closes windows, follows
+//! the target, and stops on signal, exit or deadline.
+
+mod engine;
+mod report_builder;
+mod signals;
+mod spawned_child;
+mod stack_symbols;
+mod windows;
+
+pub use engine::{EndReason, TraceOutcome, WindowObserver, WindowSummary, trace};

@@ -1,0 +1,72 @@
+//! Turns what a trace gathered into the versioned report.
+
+use std::collections::BTreeMap;
+
+use crate::report::{self, Mode, Report, Stack, Target, Totals, verdict};
+use crate::session::stack_symbols::StackSymbols;
+use crate::session::windows::WindowRecorder;
+
+/// What the report says about the trace itself.
+#[derive(Clone, Debug)]
+pub struct TraceFacts {
+    pub mode: Mode,
+    pub target: Target,
+    pub started_at_unix_ms: u64,
+    pub duration_seconds: f64,
+    pub window_seconds: f64,
+    pub lost_events: BTreeMap<String, u64>,
+    pub notes: Vec<String>,
+}
+
+/// Builds the report: every stack with its verdict, most suspicious first.
+pub fn build_report(
+    facts: TraceFacts,
+    recorder: &WindowRecorder,
+    symbols: &StackSymbols,
+) -> Report {
+    let histories = recorder.stacks();
+    let all_live: u64 = histories.values().map(|history| history.live_bytes()).sum();
+    let mut stacks: Vec<Stack> = histories
+        .iter()
+        .map(|(&id, history)| Stack {
+            id: format!("{id:#018x}"),
+            verdict: verdict::judge(&history.series, all_live),
+            live_bytes: history.live_bytes(),
+            live_count: history.live_count(),
+            alloc_bytes: history.counters.alloc_bytes,
+            alloc_count: history.counters.alloc_count,
+            freed_bytes: history.counters.freed_bytes,
+            freed_count: history.counters.freed_count,
+            growth_bytes_per_min: verdict::growth_bytes_per_min(
+                &history.series,
+                facts.window_seconds,
+            ),
+            series: history.series.clone(),
+            frames: symbols.frames(id),
+        })
+        .collect();
+    report::rank(&mut stacks);
+    let totals = Totals {
+        live_bytes: all_live,
+        live_count: stacks.iter().map(|stack| stack.live_count).sum(),
+        alloc_bytes: stacks.iter().map(|stack| stack.alloc_bytes).sum(),
+        alloc_count: stacks.iter().map(|stack| stack.alloc_count).sum(),
+        freed_bytes: stacks.iter().map(|stack| stack.freed_bytes).sum(),
+        freed_count: stacks.iter().map(|stack| stack.freed_count).sum(),
+        stacks: stacks.len() as u64,
+    };
+    Report {
+        schema: report::SCHEMA.to_string(),
+        leakspy_version: env!("CARGO_PKG_VERSION").to_string(),
+        mode: facts.mode,
+        target: facts.target,
+        started_at_unix_ms: facts.started_at_unix_ms,
+        duration_seconds: facts.duration_seconds,
+        window_seconds: facts.window_seconds,
+        windows: recorder.windows().to_vec(),
+        lost_events: facts.lost_events,
+        notes: facts.notes,
+        totals,
+        stacks,
+    }
+}

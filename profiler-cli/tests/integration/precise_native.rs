@@ -1,0 +1,154 @@
+//! Precise mode on a native program: the leaking function is found with
+//! its file and line, its live bytes are exact, and the churn is not
+//! called a leak. Tested through both `run` and `record --pid`.
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use leakspy::frame::FrameKind;
+use leakspy::report::{self, Report, Verdict};
+
+use crate::support::{
+    c_fixture, fixtures_dir, leakspy, marker_line, privileged, rest_of, start_tracing,
+};
+
+const ROUNDS: u64 = 12;
+const INTERVAL_MS: &str = "250";
+/// LEAK_BLOCKS × LEAK_SIZE in native_leak.c.
+const LEAKED_PER_ROUND: u64 = 20 * 1000;
+
+fn check_leak_report(report: &Report) {
+    let source = fixtures_dir().join("native_leak.c");
+    let leak_line = marker_line(&source, "/* LEAK */");
+    assert_eq!(report.schema, report::SCHEMA);
+
+    let leak = report
+        .stacks
+        .iter()
+        .find(|stack| stack.verdict == Verdict::Leak)
+        .unwrap_or_else(|| panic!("no stack judged a leak in {report:#?}"));
+    let innermost = &leak.frames[0];
+    assert_eq!(innermost.kind, FrameKind::Native);
+    assert_eq!(
+        innermost.function, "leak_round",
+        "frames: {:#?}",
+        leak.frames
+    );
+    let file = innermost.file.as_deref().expect("DWARF gives the file");
+    assert_eq!(Path::new(file).file_name().unwrap(), "native_leak.c");
+    assert_eq!(innermost.line, Some(leak_line));
+    assert_eq!(
+        leak.live_bytes,
+        ROUNDS * LEAKED_PER_ROUND,
+        "the leak's live bytes are exact"
+    );
+    assert_eq!(leak.live_count, ROUNDS * 20);
+    assert!(leak.growth_bytes_per_min > 0.0);
+
+    let churn: Vec<_> = report
+        .stacks
+        .iter()
+        .filter(|stack| {
+            stack
+                .frames
+                .iter()
+                .any(|frame| frame.function == "churn_round")
+        })
+        .collect();
+    assert!(
+        churn.len() >= 8,
+        "every churning allocator shows up: {churn:#?}"
+    );
+    for stack in churn {
+        assert_ne!(
+            stack.verdict,
+            Verdict::Leak,
+            "churn judged a leak: {stack:#?}"
+        );
+        assert_eq!(stack.live_bytes, 0, "churn left live bytes: {stack:#?}");
+        assert!(stack.alloc_count > 0 && stack.alloc_count == stack.freed_count);
+    }
+    // The target is stopped or idle while the probes attach, so nothing
+    // may be lost.
+    assert!(
+        report.lost_events.values().all(|&count| count == 0),
+        "lost events: {:?}",
+        report.lost_events
+    );
+}
+
+#[test]
+fn run_names_the_leaking_line_with_exact_live_bytes() {
+    let Some(_guard) = privileged("run_names_the_leaking_line_with_exact_live_bytes") else {
+        return;
+    };
+    let fixture = c_fixture("native_leak");
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("run.json");
+    let output = leakspy()
+        .args(["run", "--window", "0.5", "-o"])
+        .arg(&report_path)
+        .arg("--")
+        .arg(&fixture)
+        .args([&ROUNDS.to_string(), INTERVAL_MS])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "leakspy run failed: {stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("leak_round"),
+        "the summary names the leak: {stdout}"
+    );
+    let report = report::read(&report_path).unwrap();
+    assert_eq!(
+        report.target.command.split_whitespace().next(),
+        fixture.to_str()
+    );
+    check_leak_report(&report);
+}
+
+#[test]
+fn record_attaches_to_a_running_process() {
+    let Some(_guard) = privileged("record_attaches_to_a_running_process") else {
+        return;
+    };
+    let fixture = c_fixture("native_leak");
+    let mut target = Command::new(&fixture)
+        .args([&ROUNDS.to_string(), INTERVAL_MS, "--wait-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut target_stdout = BufReader::new(target.stdout.take().unwrap());
+    let mut first_line = String::new();
+    target_stdout.read_line(&mut first_line).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let report_path = dir.path().join("record.json");
+    let mut command = leakspy();
+    command
+        .args([
+            "record",
+            "--window",
+            "0.5",
+            "--pid",
+            &target.id().to_string(),
+            "-o",
+        ])
+        .arg(&report_path);
+    let (tracer, stderr) = start_tracing(command);
+    // Attached: let the target start leaking.
+    target.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert!(target.wait().unwrap().success());
+    let output = tracer.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "leakspy record failed: {}",
+        rest_of(stderr)
+    );
+    let report = report::read(&report_path).unwrap();
+    assert_eq!(report.target.pid, target.id());
+    check_leak_report(&report);
+}

@@ -1,0 +1,125 @@
+//! Shared helpers: privilege gating, compiling fixtures, finding marked
+//! lines, and running leakspy.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Privileged tests attach probes and count the kernel's BPF programs, so
+/// they run one at a time.
+static PRIVILEGED: Mutex<()> = Mutex::new(());
+
+/// Returns a guard when this machine can run privileged tests. Otherwise
+/// prints why and returns None, or panics when CI=true.
+pub fn privileged(test: &str) -> Option<MutexGuard<'static, ()>> {
+    let reason = if unsafe { libc::geteuid() } != 0 {
+        Some("not running as root")
+    } else if !Path::new("/sys/bus/event_source/devices/uprobe").exists() {
+        Some("the kernel has no uprobe event source")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: cannot run privileged test under CI: {reason}"
+        );
+        eprintln!("SKIPPED {test}: {reason}");
+        return None;
+    }
+    Some(
+        PRIVILEGED
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    )
+}
+
+/// The repository's tests/fixtures folder.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+/// Compiles tests/fixtures/NAME.c once per test run, with debug info and
+/// frame pointers, and returns the executable.
+pub fn c_fixture(name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| Mutex::new(Vec::new()));
+    let mut built = built
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let output = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    if !built.iter().any(|done| done == name) {
+        let source = fixtures_dir().join(format!("{name}.c"));
+        let status = Command::new("gcc")
+            .args([
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-O0",
+                "-g",
+                "-fno-omit-frame-pointer",
+                "-o",
+            ])
+            .arg(&output)
+            .arg(&source)
+            .status()
+            .expect("gcc runs");
+        assert!(status.success(), "gcc failed on {}", source.display());
+        built.push(name.to_string());
+    }
+    output
+}
+
+/// The 1-based line of `source` that holds `marker`; exactly one must.
+pub fn marker_line(source: &Path, marker: &str) -> u32 {
+    let text = std::fs::read_to_string(source).expect("fixture source is readable");
+    let lines: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| line.contains(marker))
+        .map(|(index, _)| index + 1)
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{marker} must mark exactly one line of {}",
+        source.display()
+    );
+    lines[0] as u32
+}
+
+/// A command running the leakspy binary under test.
+pub fn leakspy() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_leakspy"))
+}
+
+/// Starts leakspy with stderr piped and waits until it says it is tracing.
+/// Returns the child and the rest of its stderr.
+pub fn start_tracing(mut command: Command) -> (Child, BufReader<ChildStderr>) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("leakspy starts");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let read = stderr
+            .read_line(&mut line)
+            .expect("leakspy's stderr is readable");
+        assert!(read > 0, "leakspy ended before tracing; it said:\n{seen}");
+        seen.push_str(&line);
+        if line.contains("tracing process") {
+            return (child, stderr);
+        }
+    }
+}
+
+/// Reads the rest of a piped stream, for assertion messages.
+pub fn rest_of(mut reader: impl std::io::Read) -> String {
+    let mut text = String::new();
+    let _ = reader.read_to_string(&mut text);
+    text
+}
