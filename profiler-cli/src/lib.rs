@@ -9,6 +9,7 @@ pub mod frame;
 pub mod preflight;
 pub mod probes;
 pub mod process;
+pub mod python;
 pub mod report;
 pub mod session;
 pub mod symbolize;

@@ -9,10 +9,14 @@
 mod allocation;
 mod counters;
 pub mod map_names;
+mod python;
 mod stack;
 
 pub use allocation::{AllocationKey, AllocatorFunction, LiveAllocation, PendingCall};
 pub use counters::{LossCounter, StackCounters};
+pub use python::{
+    InstructionKind, MAX_PYTHON_FRAMES, NO_OFFSET, PythonFrame, PythonOffsets, ThreadIdKind,
+};
 pub use stack::{MAX_NATIVE_FRAMES, StackTrace};
 
 #[cfg(feature = "user")]
@@ -26,4 +30,6 @@ mod pod {
     unsafe impl aya::Pod for PendingCall {}
     unsafe impl aya::Pod for StackCounters {}
     unsafe impl aya::Pod for StackTrace {}
+    unsafe impl aya::Pod for PythonFrame {}
+    unsafe impl aya::Pod for PythonOffsets {}
 }

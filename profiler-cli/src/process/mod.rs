@@ -1,5 +1,6 @@
-//! What leakspy reads about a target process from /proc.
+//! What leakspy reads about a target process from /proc and its memory.
 
 pub mod allocator_object;
 pub mod maps;
+pub mod memory;
 pub mod status;

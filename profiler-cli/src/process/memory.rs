@@ -1,0 +1,138 @@
+//! Reading another process's memory, and a fake memory for tests that lay
+//! out interpreter structs in a buffer.
+
+use thiserror::Error;
+
+/// A read of target memory that failed.
+#[derive(Debug, Error)]
+#[error("cannot read {len} bytes at {address:#x} in process {pid}: {source}")]
+pub struct MemoryError {
+    pub pid: u32,
+    pub address: u64,
+    pub len: usize,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Reads bytes from an address space.
+pub trait MemoryReader {
+    /// Fills `buffer` from `address`, entirely or not at all.
+    fn read_into(&self, address: u64, buffer: &mut [u8]) -> Result<(), MemoryError>;
+
+    fn read_vec(&self, address: u64, len: usize) -> Result<Vec<u8>, MemoryError> {
+        let mut buffer = vec![0; len];
+        self.read_into(address, &mut buffer)?;
+        Ok(buffer)
+    }
+
+    fn read_u64(&self, address: u64) -> Result<u64, MemoryError> {
+        let mut bytes = [0; 8];
+        self.read_into(address, &mut bytes)?;
+        Ok(u64::from_le_bytes(bytes))
+    }
+
+    fn read_u32(&self, address: u64) -> Result<u32, MemoryError> {
+        let mut bytes = [0; 4];
+        self.read_into(address, &mut bytes)?;
+        Ok(u32::from_le_bytes(bytes))
+    }
+
+    fn read_i32(&self, address: u64) -> Result<i32, MemoryError> {
+        self.read_u32(address).map(|value| value as i32)
+    }
+
+    fn read_u8(&self, address: u64) -> Result<u8, MemoryError> {
+        let mut bytes = [0; 1];
+        self.read_into(address, &mut bytes)?;
+        Ok(bytes[0])
+    }
+}
+
+/// The memory of a live process, read with process_vm_readv.
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessMemory {
+    pub pid: u32,
+}
+
+impl MemoryReader for ProcessMemory {
+    fn read_into(&self, address: u64, buffer: &mut [u8]) -> Result<(), MemoryError> {
+        let error = |source| MemoryError {
+            pid: self.pid,
+            address,
+            len: buffer.len(),
+            source,
+        };
+        let local = libc::iovec {
+            iov_base: buffer.as_mut_ptr().cast(),
+            iov_len: buffer.len(),
+        };
+        let remote = libc::iovec {
+            iov_base: address as *mut libc::c_void,
+            iov_len: buffer.len(),
+        };
+        // SAFETY: `local` covers exactly `buffer`, which is writable; the
+        // kernel checks `remote` against the target's address space.
+        let read = unsafe { libc::process_vm_readv(self.pid as i32, &local, 1, &remote, 1, 0) };
+        if read < 0 {
+            return Err(error(std::io::Error::last_os_error()));
+        }
+        if read as usize != buffer.len() {
+            return Err(error(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)));
+        }
+        Ok(())
+    }
+}
+
+/// Memory made of byte buffers placed at chosen addresses, for tests.
+#[derive(Debug, Default)]
+pub struct FakeMemory {
+    regions: Vec<(u64, Vec<u8>)>,
+}
+
+impl FakeMemory {
+    /// Places `bytes` at `address`.
+    pub fn place(&mut self, address: u64, bytes: Vec<u8>) {
+        self.regions.push((address, bytes));
+    }
+}
+
+impl MemoryReader for FakeMemory {
+    fn read_into(&self, address: u64, buffer: &mut [u8]) -> Result<(), MemoryError> {
+        for (start, bytes) in &self.regions {
+            let offset = address.wrapping_sub(*start) as usize;
+            if address >= *start && offset + buffer.len() <= bytes.len() {
+                buffer.copy_from_slice(&bytes[offset..offset + buffer.len()]);
+                return Ok(());
+            }
+        }
+        Err(MemoryError {
+            pid: 0,
+            address,
+            len: buffer.len(),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_process_through_process_vm_readv() {
+        let value: u64 = 0x1122_3344_5566_7788;
+        let memory = ProcessMemory {
+            pid: std::process::id(),
+        };
+        assert_eq!(memory.read_u64(&value as *const u64 as u64).unwrap(), value);
+        assert!(memory.read_u64(8).is_err(), "page zero is never mapped");
+    }
+
+    #[test]
+    fn fake_memory_reads_inside_regions_only() {
+        let mut memory = FakeMemory::default();
+        memory.place(0x1000, vec![1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(memory.read_u32(0x1004).unwrap(), u32::from_le_bytes([5, 6, 7, 8]));
+        assert!(memory.read_u32(0x1006).is_err());
+    }
+}

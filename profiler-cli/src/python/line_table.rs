@@ -1,0 +1,1 @@
+//! Decoding the line tables of code objects.

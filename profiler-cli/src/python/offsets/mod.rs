@@ -1,0 +1,1 @@
+//! Struct offsets of each CPython version.
