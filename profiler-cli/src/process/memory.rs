@@ -56,10 +56,11 @@ pub struct ProcessMemory {
 
 impl MemoryReader for ProcessMemory {
     fn read_into(&self, address: u64, buffer: &mut [u8]) -> Result<(), MemoryError> {
+        let len = buffer.len();
         let error = |source| MemoryError {
             pid: self.pid,
             address,
-            len: buffer.len(),
+            len,
             source,
         };
         let local = libc::iovec {
@@ -76,7 +77,7 @@ impl MemoryReader for ProcessMemory {
         if read < 0 {
             return Err(error(std::io::Error::last_os_error()));
         }
-        if read as usize != buffer.len() {
+        if read as usize != len {
             return Err(error(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)));
         }
         Ok(())
