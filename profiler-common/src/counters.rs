@@ -35,10 +35,16 @@ pub enum LossCounter {
     /// An allocator returned an address already recorded as live: the free
     /// of the earlier block was missed, and it was retired.
     ReusedLiveAddress = 7,
+    /// A thread had no known PyThreadState yet: its stack has no Python frames.
+    UnknownPythonThread = 8,
+    /// A Python frame could not be read from the target's memory.
+    UnreadablePythonFrame = 9,
+    /// A Python stack was cut at the depth limit.
+    TruncatedPythonStack = 10,
 }
 
 impl LossCounter {
-    pub const COUNT: u32 = 8;
+    pub const COUNT: u32 = 11;
 
     pub const ALL: [LossCounter; LossCounter::COUNT as usize] = [
         LossCounter::LiveMapFull,
@@ -49,6 +55,9 @@ impl LossCounter {
         LossCounter::UnmatchedReturn,
         LossCounter::UnreadableResult,
         LossCounter::ReusedLiveAddress,
+        LossCounter::UnknownPythonThread,
+        LossCounter::UnreadablePythonFrame,
+        LossCounter::TruncatedPythonStack,
     ];
 
     /// The name used in reports (`lost_events`).
@@ -62,6 +71,9 @@ impl LossCounter {
             LossCounter::UnmatchedReturn => "unmatched_return",
             LossCounter::UnreadableResult => "unreadable_result",
             LossCounter::ReusedLiveAddress => "reused_live_address",
+            LossCounter::UnknownPythonThread => "unknown_python_thread",
+            LossCounter::UnreadablePythonFrame => "unreadable_python_frame",
+            LossCounter::TruncatedPythonStack => "truncated_python_stack",
         }
     }
 }

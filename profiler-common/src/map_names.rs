@@ -11,3 +11,10 @@ pub const STACKS: &str = "STACKS";
 pub const STACK_COUNTERS: &str = "STACK_COUNTERS";
 /// Losses by cause, per CPU: index `LossCounter` → `u64`.
 pub const LOSSES: &str = "LOSSES";
+/// The target interpreter's struct offsets: index 0 → `PythonOffsets`.
+pub const PYTHON_OFFSETS: &str = "PYTHON_OFFSETS";
+/// Kernel thread id → address of its PyThreadState, kept by userspace.
+pub const THREAD_STATES: &str = "THREAD_STATES";
+/// Thread ids the kernel met without a PyThreadState: userspace rescans
+/// the interpreter's thread list when this is not empty.
+pub const UNKNOWN_THREADS: &str = "UNKNOWN_THREADS";

@@ -70,6 +70,8 @@ pub struct PythonOffsets {
     /// Bits to clear from the code pointer (3.14's tagged `_PyStackRef`).
     pub code_tag_mask: u64,
     /// task_struct: offset of `thread.fsbase`, for `ThreadIdKind::PthreadSelf`.
+    /// Unused by the walker today: threads are keyed by kernel tid for every
+    /// version, and userspace maps pthread_self() values to tids.
     pub task_fsbase: u64,
 }
 

@@ -27,6 +27,8 @@ mod maps;
 #[cfg(target_arch = "bpf")]
 mod pending;
 #[cfg(target_arch = "bpf")]
+mod python_walk;
+#[cfg(target_arch = "bpf")]
 mod stack_capture;
 
 #[cfg(target_arch = "bpf")]

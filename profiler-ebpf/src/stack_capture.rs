@@ -1,5 +1,5 @@
-//! Captures the current user stack and interns it: identical stacks share
-//! one id (a hash of their frames) and one entry in `STACKS`.
+//! Captures the current stack, native and Python, and interns it: identical
+//! stacks share one id (a hash of their frames) and one entry in `STACKS`.
 
 use aya_ebpf::{EbpfContext, bindings::BPF_F_USER_STACK, helpers::generated::bpf_get_stack};
 use profiler_common::{LossCounter, MAX_NATIVE_FRAMES, StackTrace};
@@ -7,6 +7,7 @@ use profiler_common::{LossCounter, MAX_NATIVE_FRAMES, StackTrace};
 use crate::{
     losses::count_loss,
     maps::{STACK_SCRATCH, STACKS},
+    python_walk::walk_python_frames,
 };
 
 const BPF_NOEXIST: u64 = 1;
@@ -22,6 +23,7 @@ pub fn capture_stack<C: EbpfContext>(ctx: &C) -> u64 {
     };
     let scratch = unsafe { &mut *scratch };
     let size = core::mem::size_of_val(&scratch.native) as u32;
+    scratch.flags = 0;
     let written = unsafe {
         bpf_get_stack(
             ctx.as_ptr(),
@@ -32,12 +34,16 @@ pub fn capture_stack<C: EbpfContext>(ctx: &C) -> u64 {
     };
     if written <= 0 {
         count_loss(LossCounter::StackUnavailable);
+        scratch.native_len = 0;
+    } else {
+        scratch.native_len = (written as usize / 8).min(MAX_NATIVE_FRAMES) as u32;
+    }
+    walk_python_frames(scratch);
+    if scratch.native_len == 0 && scratch.python_len == 0 {
         return StackTrace::UNKNOWN_ID;
     }
-    let frames = (written as usize / 8).min(MAX_NATIVE_FRAMES);
-    scratch.native_len = frames as u32;
 
-    let id = hash_frames(&scratch.native, frames);
+    let id = hash_stack(scratch);
     if STACKS.insert(&id, &*scratch, BPF_NOEXIST).is_err() && STACKS.get_ptr(&id).is_none() {
         count_loss(LossCounter::StackMapFull);
         return StackTrace::UNKNOWN_ID;
@@ -45,15 +51,25 @@ pub fn capture_stack<C: EbpfContext>(ctx: &C) -> u64 {
     id
 }
 
-/// FNV-1a over the first `len` frames; never returns the unknown id.
+/// FNV-1a over the recorded frames, native then Python; never returns the
+/// unknown id.
 #[inline(always)]
-fn hash_frames(frames: &[u64; MAX_NATIVE_FRAMES], len: usize) -> u64 {
+fn hash_stack(trace: &StackTrace) -> u64 {
     let mut hash = FNV_OFFSET;
-    for (index, frame) in frames.iter().enumerate() {
-        if index >= len {
+    let native = trace.native_len as usize;
+    for (index, frame) in trace.native.iter().enumerate() {
+        if index >= native {
             break;
         }
         hash = (hash ^ *frame).wrapping_mul(FNV_PRIME);
+    }
+    let python = trace.python_len as usize;
+    for (index, frame) in trace.python.iter().enumerate() {
+        if index >= python {
+            break;
+        }
+        hash = (hash ^ frame.code).wrapping_mul(FNV_PRIME);
+        hash = (hash ^ frame.instruction).wrapping_mul(FNV_PRIME);
     }
     if hash == StackTrace::UNKNOWN_ID {
         1

@@ -78,7 +78,9 @@ impl MemoryReader for ProcessMemory {
             return Err(error(std::io::Error::last_os_error()));
         }
         if read as usize != len {
-            return Err(error(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)));
+            return Err(error(std::io::Error::from(
+                std::io::ErrorKind::UnexpectedEof,
+            )));
         }
         Ok(())
     }
@@ -133,7 +135,10 @@ mod tests {
     fn fake_memory_reads_inside_regions_only() {
         let mut memory = FakeMemory::default();
         memory.place(0x1000, vec![1, 2, 3, 4, 5, 6, 7, 8]);
-        assert_eq!(memory.read_u32(0x1004).unwrap(), u32::from_le_bytes([5, 6, 7, 8]));
+        assert_eq!(
+            memory.read_u32(0x1004).unwrap(),
+            u32::from_le_bytes([5, 6, 7, 8])
+        );
         assert!(memory.read_u32(0x1006).is_err());
     }
 }
