@@ -46,6 +46,9 @@ pub struct TraceArgs {
     /// How allocations are observed.
     #[arg(long, value_enum, default_value = "precise")]
     pub mode: Mode,
+    /// Python frames recorded per stack at most (1 to 128).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=128))]
+    pub max_python_frames: u32,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +113,7 @@ impl TraceArgs {
             duration: self.duration,
             window: self.window,
             mode: self.mode,
+            python_depth: self.max_python_frames,
         }
     }
 }

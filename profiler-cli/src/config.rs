@@ -25,6 +25,8 @@ pub struct TraceConfig {
     /// Length of one aggregation window.
     pub window: Duration,
     pub mode: Mode,
+    /// Python frames walked per stack at most.
+    pub python_depth: u32,
 }
 
 /// Where and how results are written.

@@ -69,6 +69,10 @@ pub struct PythonOffsets {
     pub owner_shim: u64,
     /// Bits to clear from the code pointer (3.14's tagged `_PyStackRef`).
     pub code_tag_mask: u64,
+    /// The address of `_PyRuntime._finalizing` in the target, or NO_OFFSET.
+    /// Once it is non-zero the interpreter is tearing down, freeing what the
+    /// program kept, and the probes stop accounting.
+    pub finalizing_address: u64,
     /// task_struct: offset of `thread.fsbase`, for `ThreadIdKind::PthreadSelf`.
     /// Unused by the walker today: threads are keyed by kernel tid for every
     /// version, and userspace maps pthread_self() values to tids.
@@ -91,6 +95,7 @@ impl PythonOffsets {
         frame_owner: NO_OFFSET,
         owner_shim: NO_OFFSET,
         code_tag_mask: 0,
+        finalizing_address: NO_OFFSET,
         task_fsbase: NO_OFFSET,
     };
 }

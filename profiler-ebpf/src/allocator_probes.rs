@@ -1,6 +1,11 @@
-//! The uprobes and uretprobes on libc's allocator entry points. Each probe
-//! body only reads its arguments and hands them to `pending` and
-//! `accounting`.
+//! The uprobes and uretprobes on the allocators: libc's entry points, and
+//! the functions in CPython's allocator table. Each probe body only reads
+//! its arguments and hands them to `pending` and `accounting`.
+//!
+//! The table's functions take a context pointer first (`malloc(ctx, size)`,
+//! `free(ctx, ptr)`), so their entry probes read every argument one
+//! register later than libc's. Their returns behave like libc's and share
+//! `allocator_return`.
 
 use aya_ebpf::{
     helpers::bpf_probe_read_user,
@@ -11,6 +16,7 @@ use profiler_common::{AllocatorFunction, LossCounter};
 
 use crate::{
     accounting::{record_allocation, record_free},
+    finalizing::interpreter_finalizing,
     losses::count_loss,
     pending::{CallArguments, begin_call, end_call, inside_allocator},
     stack_capture::capture_stack,
@@ -99,6 +105,9 @@ pub fn allocator_return(ctx: RetProbeContext) -> u32 {
     let Some(call) = end_call() else {
         return 0;
     };
+    if interpreter_finalizing() {
+        return 0;
+    }
     let returned: u64 = ctx.ret();
     let address = if call.function == AllocatorFunction::PosixMemalign as u32 {
         // posix_memalign returns 0 on success and stores the block through
@@ -131,9 +140,45 @@ pub fn allocator_return(ctx: RetProbeContext) -> u32 {
 
 #[uprobe]
 pub fn free_enter(ctx: ProbeContext) -> u32 {
-    let address = arg(&ctx, 0);
-    if address != 0 && !inside_allocator() {
+    free_at(arg(&ctx, 0));
+    0
+}
+
+#[uprobe]
+pub fn py_malloc_enter(ctx: ProbeContext) -> u32 {
+    begin_call(AllocatorFunction::Malloc, sized(arg(&ctx, 1)));
+    0
+}
+
+#[uprobe]
+pub fn py_calloc_enter(ctx: ProbeContext) -> u32 {
+    let size = arg(&ctx, 1).wrapping_mul(arg(&ctx, 2));
+    begin_call(AllocatorFunction::Calloc, sized(size));
+    0
+}
+
+#[uprobe]
+pub fn py_realloc_enter(ctx: ProbeContext) -> u32 {
+    let arguments = CallArguments {
+        size: arg(&ctx, 2),
+        old_address: arg(&ctx, 1),
+        out_pointer: 0,
+    };
+    begin_call(AllocatorFunction::Realloc, arguments);
+    0
+}
+
+#[uprobe]
+pub fn py_free_enter(ctx: ProbeContext) -> u32 {
+    free_at(arg(&ctx, 1));
+    0
+}
+
+/// A free outside any accounted allocator call retires the block. pymalloc
+/// hands large blocks to libc's free after its own: the block is retired
+/// by the first, and the second finds nothing.
+fn free_at(address: u64) {
+    if address != 0 && !inside_allocator() && !interpreter_finalizing() {
         record_free(address);
     }
-    0
 }

@@ -21,6 +21,8 @@ mod accounting;
 #[cfg(target_arch = "bpf")]
 mod allocator_probes;
 #[cfg(target_arch = "bpf")]
+mod finalizing;
+#[cfg(target_arch = "bpf")]
 mod losses;
 #[cfg(target_arch = "bpf")]
 mod maps;

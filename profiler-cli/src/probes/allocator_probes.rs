@@ -1,10 +1,10 @@
-//! Attaches precise mode's probes to the allocator of one process, and
+//! Attaches precise mode's probes to the allocators of one process, and
 //! detaches them.
 //!
-//! The order matters: `free` first, then the return probes, then the entry
-//! probes. A free attached late would miss frees of blocks already
-//! recorded, and an entry probe without its return probe would leave a call
-//! in flight that never ends.
+//! A plan lists probe sites in the order they must be attached: frees
+//! first, then the return probes, then the entry probes. A free attached
+//! late would miss frees of blocks already recorded, and an entry probe
+//! without its return probe would leave a call in flight that never ends.
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ use aya::{
     Ebpf,
     programs::{
         ProgramError,
-        uprobe::{UProbeError, UProbeLinkId, UProbeScope},
+        uprobe::{UProbeAttachLocation, UProbeError, UProbeLinkId, UProbeScope},
     },
 };
 use profiler_common::AllocatorFunction;
@@ -21,21 +21,34 @@ use profiler_common::AllocatorFunction;
 use crate::{error::Error, probes::loader::uprobe};
 
 const RETURN_PROGRAM: &str = "allocator_return";
-const FREE_PROGRAM: &str = "free_enter";
 
-/// The probes attached to one allocator object in one process.
-#[derive(Debug)]
-pub struct AllocatorProbes {
-    /// The file the probes sit in (libc, or a static executable).
+/// Where in an object a probe goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// An exported symbol; a missing one is skipped, not an error.
+    Symbol(&'static str),
+    /// An offset in the file, for functions found by address.
+    FileOffset(u64),
+}
+
+/// One probe to attach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeSite {
+    pub program: &'static str,
     pub object: PathBuf,
-    /// Allocator functions the object does not export (older libcs lack
-    /// reallocarray, for example).
+    pub location: Location,
+}
+
+/// The probes attached to one process.
+#[derive(Debug, Default)]
+pub struct AttachedProbes {
+    /// Symbols the objects do not export (older libcs lack reallocarray).
     pub missing: Vec<&'static str>,
     links: Vec<(&'static str, UProbeLinkId)>,
 }
 
-/// The entry program of each allocating function.
-fn entry_program(function: AllocatorFunction) -> &'static str {
+/// The entry program of each libc allocating function.
+fn libc_entry_program(function: AllocatorFunction) -> &'static str {
     match function {
         AllocatorFunction::Malloc => "malloc_enter",
         AllocatorFunction::Calloc => "calloc_enter",
@@ -48,84 +61,95 @@ fn entry_program(function: AllocatorFunction) -> &'static str {
     }
 }
 
-/// Attaches every allocator probe to `object` for process `pid` only.
-pub fn attach(ebpf: &mut Ebpf, object: &Path, pid: u32) -> Result<AllocatorProbes, Error> {
-    let mut probes = AllocatorProbes {
+/// The sites of libc's malloc family in `object`, in attach order.
+pub fn libc_plan(object: &Path) -> Vec<ProbeSite> {
+    let site = |program, symbol| ProbeSite {
+        program,
         object: object.to_path_buf(),
-        missing: Vec::new(),
-        links: Vec::new(),
+        location: Location::Symbol(symbol),
     };
-    let outcome = attach_all(ebpf, &mut probes, pid);
-    if let Err(error) = outcome {
-        detach(ebpf, probes);
-        return Err(error);
+    let mut plan = vec![site("free_enter", "free")];
+    plan.extend(
+        AllocatorFunction::ALL
+            .iter()
+            .map(|function| site(RETURN_PROGRAM, function.symbol())),
+    );
+    plan.extend(
+        AllocatorFunction::ALL
+            .iter()
+            .map(|function| site(libc_entry_program(*function), function.symbol())),
+    );
+    plan
+}
+
+/// A return probe paired with `entry`: both attach at the same place.
+pub fn return_site(entry: &ProbeSite) -> ProbeSite {
+    ProbeSite {
+        program: RETURN_PROGRAM,
+        ..entry.clone()
+    }
+}
+
+/// Attaches every site of `plan` for process `pid` only. `required` names
+/// symbols whose absence is an error. On error nothing stays attached.
+pub fn attach(
+    ebpf: &mut Ebpf,
+    plan: &[ProbeSite],
+    pid: u32,
+    required: &[&str],
+) -> Result<AttachedProbes, Error> {
+    let scope = UProbeScope::OneProcess(NonZeroU32::new(pid).expect("a PID is never 0"));
+    let mut probes = AttachedProbes::default();
+    for site in plan {
+        match attach_site(ebpf, site, scope) {
+            Ok(Some(link)) => probes.links.push((site.program, link)),
+            Ok(None) => {
+                let Location::Symbol(symbol) = site.location else {
+                    unreachable!("only symbols can be missing")
+                };
+                if required.contains(&symbol) {
+                    detach(ebpf, probes);
+                    return Err(Error::NoAllocator {
+                        pid,
+                        reason: format!("{} does not define {symbol}", site.object.display()),
+                    });
+                }
+                if !probes.missing.contains(&symbol) {
+                    probes.missing.push(symbol);
+                }
+            }
+            Err(error) => {
+                detach(ebpf, probes);
+                return Err(error);
+            }
+        }
     }
     Ok(probes)
 }
 
-fn attach_all(ebpf: &mut Ebpf, probes: &mut AllocatorProbes, pid: u32) -> Result<(), Error> {
-    let scope = UProbeScope::OneProcess(NonZeroU32::new(pid).expect("a PID is never 0"));
-    let object = probes.object.clone();
-    if !attach_one(ebpf, probes, FREE_PROGRAM, "free", &object, scope)? {
-        return Err(no_symbol(pid, &object, "free"));
-    }
-    let mut present = Vec::new();
-    for function in AllocatorFunction::ALL {
-        let symbol = function.symbol();
-        if attach_one(ebpf, probes, RETURN_PROGRAM, symbol, &object, scope)? {
-            present.push(function);
-        } else if function == AllocatorFunction::Malloc {
-            return Err(no_symbol(pid, &object, symbol));
-        } else {
-            probes.missing.push(symbol);
-        }
-    }
-    for function in present {
-        attach_one(
-            ebpf,
-            probes,
-            entry_program(function),
-            function.symbol(),
-            &object,
-            scope,
-        )?;
-    }
-    Ok(())
-}
-
-/// Attaches `program` at `symbol`. Returns false when the object does not
-/// define the symbol.
-fn attach_one(
+/// Attaches one site; None when its symbol does not exist.
+fn attach_site(
     ebpf: &mut Ebpf,
-    probes: &mut AllocatorProbes,
-    program: &'static str,
-    symbol: &str,
-    object: &Path,
+    site: &ProbeSite,
     scope: UProbeScope,
-) -> Result<bool, Error> {
-    match uprobe(ebpf, program)?.attach(symbol, object, scope) {
-        Ok(link) => {
-            probes.links.push((program, link));
-            Ok(true)
-        }
-        Err(ProgramError::UProbeError(UProbeError::SymbolError { .. })) => Ok(false),
+) -> Result<Option<UProbeLinkId>, Error> {
+    let location = match site.location {
+        Location::Symbol(symbol) => UProbeAttachLocation::Symbol(symbol),
+        Location::FileOffset(offset) => UProbeAttachLocation::AbsoluteOffset(offset),
+    };
+    match uprobe(ebpf, site.program)?.attach(location, &site.object, scope) {
+        Ok(link) => Ok(Some(link)),
+        Err(ProgramError::UProbeError(UProbeError::SymbolError { .. })) => Ok(None),
         Err(source) => Err(Error::Program {
-            program,
+            program: site.program,
             action: "attach",
             source,
         }),
     }
 }
 
-fn no_symbol(pid: u32, object: &Path, symbol: &str) -> Error {
-    Error::NoAllocator {
-        pid,
-        reason: format!("{} does not define {symbol}", object.display()),
-    }
-}
-
-/// Detaches every probe, newest first (entries before returns before free).
-pub fn detach(ebpf: &mut Ebpf, probes: AllocatorProbes) {
+/// Detaches every probe, newest first (entries before returns before frees).
+pub fn detach(ebpf: &mut Ebpf, probes: AttachedProbes) {
     for (program, link) in probes.links.into_iter().rev() {
         let detached = uprobe(ebpf, program).and_then(|probe| {
             probe.detach(link).map_err(|source| Error::Program {

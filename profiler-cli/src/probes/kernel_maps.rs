@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use aya::{
     Ebpf,
-    maps::{HashMap as BpfHashMap, MapData, PerCpuArray},
+    maps::{Array, HashMap as BpfHashMap, MapData, PerCpuArray},
 };
 use profiler_common::{
-    AllocationKey, LiveAllocation, LossCounter, StackCounters, StackTrace, map_names,
+    AllocationKey, LiveAllocation, LossCounter, PythonOffsets, StackCounters, StackTrace, map_names,
 };
 
 use crate::error::Error;
@@ -38,15 +38,12 @@ pub fn stack_counters(ebpf: &Ebpf) -> Result<HashMap<u64, StackCounters>, Error>
     Ok(totals)
 }
 
-/// The native frames of stack `id`, innermost first, or None when the
-/// kernel holds no such stack (the unknown stack, id 0).
-pub fn stack_frames(ebpf: &Ebpf, id: u64) -> Result<Option<Vec<u64>>, Error> {
+/// The stack `id` as the kernel stored it, or None when the kernel holds
+/// no such stack (the unknown stack, id 0).
+pub fn stack_trace(ebpf: &Ebpf, id: u64) -> Result<Option<StackTrace>, Error> {
     let map = hash_map::<u64, StackTrace>(ebpf, map_names::STACKS)?;
     match map.get(&id, 0) {
-        Ok(trace) => {
-            let len = (trace.native_len as usize).min(trace.native.len());
-            Ok(Some(trace.native[..len].to_vec()))
-        }
+        Ok(trace) => Ok(Some(trace)),
         Err(aya::maps::MapError::KeyNotFound) => Ok(None),
         Err(source) => Err(Error::Map {
             map: map_names::STACKS,
@@ -93,4 +90,55 @@ fn clear_map<K: aya::Pod, V: aya::Pod>(ebpf: &mut Ebpf, name: &'static str) -> R
         }
     }
     Ok(())
+}
+
+/// Tells the frame walker how to read the target's interpreter.
+pub fn set_python_offsets(ebpf: &mut Ebpf, offsets: &PythonOffsets) -> Result<(), Error> {
+    let map = ebpf
+        .map_mut(map_names::PYTHON_OFFSETS)
+        .expect("every map name is in the embedded object");
+    let mut array =
+        Array::<_, PythonOffsets>::try_from(map).map_err(map_error(map_names::PYTHON_OFFSETS))?;
+    array
+        .set(0, offsets, 0)
+        .map_err(map_error(map_names::PYTHON_OFFSETS))
+}
+
+/// Makes the kernel's thread map equal to `threads` (tid → PyThreadState).
+pub fn replace_thread_states(
+    ebpf: &mut Ebpf,
+    threads: &std::collections::HashMap<u32, u64>,
+) -> Result<(), Error> {
+    let name = map_names::THREAD_STATES;
+    let map = ebpf
+        .map_mut(name)
+        .expect("every map name is in the embedded object");
+    let mut map = BpfHashMap::<_, u32, u64>::try_from(map).map_err(map_error(name))?;
+    let stale: Vec<u32> = map
+        .keys()
+        .filter_map(Result::ok)
+        .filter(|tid| !threads.contains_key(tid))
+        .collect();
+    for tid in stale {
+        let _ = map.remove(&tid);
+    }
+    for (tid, state) in threads {
+        map.insert(tid, state, 0).map_err(map_error(name))?;
+    }
+    Ok(())
+}
+
+/// Takes the kernel's requests for a thread rescan: true when some thread
+/// was met without a known PyThreadState since the last call.
+pub fn take_unknown_threads(ebpf: &mut Ebpf) -> Result<bool, Error> {
+    let name = map_names::UNKNOWN_THREADS;
+    let map = ebpf
+        .map_mut(name)
+        .expect("every map name is in the embedded object");
+    let mut map = BpfHashMap::<_, u32, u32>::try_from(map).map_err(map_error(name))?;
+    let requested: Vec<u32> = map.keys().filter_map(Result::ok).collect();
+    for tid in &requested {
+        let _ = map.remove(tid);
+    }
+    Ok(!requested.is_empty())
 }

@@ -8,7 +8,7 @@ use crate::error::Error;
 static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/profiler"));
 
 /// Names of every uprobe program in the object.
-pub const UPROBE_PROGRAMS: [&str; 10] = [
+pub const UPROBE_PROGRAMS: [&str; 14] = [
     "malloc_enter",
     "calloc_enter",
     "realloc_enter",
@@ -19,6 +19,10 @@ pub const UPROBE_PROGRAMS: [&str; 10] = [
     "valloc_enter",
     "allocator_return",
     "free_enter",
+    "py_malloc_enter",
+    "py_calloc_enter",
+    "py_realloc_enter",
+    "py_free_enter",
 ];
 
 /// Loads the object and every program into the kernel, unattached.

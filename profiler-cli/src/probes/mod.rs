@@ -4,3 +4,4 @@
 pub mod allocator_probes;
 pub mod kernel_maps;
 pub mod loader;
+pub mod python_allocator_plan;

@@ -80,6 +80,7 @@ pub(crate) fn sample_report() -> Report {
             pid: 4242,
             command: "python3 app.py".into(),
             python_version: Some("3.11.2".into()),
+            python_allocator: Some("pymalloc".into()),
         },
         started_at_unix_ms: 1_700_000_000_000,
         duration_seconds: 30.0,

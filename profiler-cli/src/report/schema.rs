@@ -50,6 +50,10 @@ pub struct Target {
     pub command: String,
     /// Such as "3.11.4"; `None` when the target is not Python.
     pub python_version: Option<String>,
+    /// The allocator CPython runs with ("pymalloc", "malloc
+    /// (PYTHONMALLOC=malloc)", "debug hooks", "tracemalloc hooks", "custom
+    /// hooks"); `None` when the target is not Python or its table was unreadable.
+    pub python_allocator: Option<String>,
 }
 
 /// One aggregation window, in seconds since tracing began.

@@ -31,9 +31,10 @@ pub fn render_text(report: &Report, top: usize, out: &mut impl Write) -> io::Res
 
 fn render_header(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let target = &report.target;
-    let python = match &target.python_version {
-        Some(version) => format!("Python {version}"),
-        None => "not Python".into(),
+    let python = match (&target.python_version, &target.python_allocator) {
+        (Some(version), Some(allocator)) => format!("Python {version}, {allocator}"),
+        (Some(version), None) => format!("Python {version}"),
+        (None, _) => "not Python".into(),
     };
     writeln!(
         out,

@@ -10,10 +10,11 @@ use nix::sys::signal::Signal;
 
 use crate::config::{TargetSpec, TraceConfig};
 use crate::error::Error;
-use crate::probes::allocator_probes::{self, AllocatorProbes};
+use crate::probes::allocator_probes::{self, AttachedProbes, libc_plan};
 use crate::probes::{kernel_maps, loader};
 use crate::process::{allocator_object, maps, status};
 use crate::report::{Report, Target, Window};
+use crate::session::python_tracking::PythonTracking;
 use crate::session::report_builder::{TraceFacts, build_report};
 use crate::session::signals::{Signals, Wakeup};
 use crate::session::spawned_child::{ChildStop, Resume, SpawnedChild};
@@ -88,7 +89,8 @@ pub fn trace(
 struct Session<'a> {
     config: &'a TraceConfig,
     ebpf: Ebpf,
-    probes: Option<AllocatorProbes>,
+    probes: Option<AttachedProbes>,
+    python: PythonTracking,
     child: Option<SpawnedChild>,
     pid: u32,
     command: String,
@@ -110,6 +112,7 @@ impl<'a> Session<'a> {
             config,
             ebpf,
             probes: None,
+            python: PythonTracking::default(),
             child: None,
             pid: 0,
             command: String::new(),
@@ -130,6 +133,7 @@ impl<'a> Session<'a> {
         observer: &mut dyn WindowObserver,
     ) -> Result<EndReason, Error> {
         self.start_target(observer)?;
+        self.poll_python()?;
         observer.tracing_started(self.pid, &self.command);
         self.started = Instant::now();
         self.started_at_unix_ms = unix_ms();
@@ -155,7 +159,21 @@ impl<'a> Session<'a> {
             if let Some(end) = self.follow_target(observer)? {
                 return Ok(end);
             }
+            self.poll_python()?;
         }
+    }
+
+    /// Finds the target's Python runtime and keeps its thread map current;
+    /// nothing to do before the allocator probes are attached.
+    fn poll_python(&mut self) -> Result<(), Error> {
+        if self.probes.is_none() {
+            return Ok(());
+        }
+        let Ok(maps) = maps::read_maps(self.pid) else {
+            return Ok(());
+        };
+        self.python
+            .poll(&mut self.ebpf, self.pid, &maps, self.config.python_depth)
     }
 
     /// Attaches to the process, or starts the command stopped at its exec.
@@ -197,7 +215,9 @@ impl<'a> Session<'a> {
         let Some(object) = object else {
             return Ok(false);
         };
-        let probes = allocator_probes::attach(&mut self.ebpf, &object, self.pid)?;
+        let plan = libc_plan(&object);
+        let probes =
+            allocator_probes::attach(&mut self.ebpf, &plan, self.pid, &["malloc", "free"])?;
         log::info!(
             "probes attached to {} in process {}",
             object.display(),
@@ -286,6 +306,7 @@ impl<'a> Session<'a> {
         if let Some(probes) = self.probes.take() {
             allocator_probes::detach(&mut self.ebpf, probes);
         }
+        self.python.reset(&mut self.ebpf)?;
         kernel_maps::clear(&mut self.ebpf)?;
         self.recorder.forget_stacks();
         self.symbols.clear();
@@ -302,12 +323,18 @@ impl<'a> Session<'a> {
         end: Instant,
         observer: &mut dyn WindowObserver,
     ) -> Result<(), Error> {
+        self.python.refresh_threads(&mut self.ebpf)?;
         let totals = kernel_maps::stack_counters(&self.ebpf)?;
         if let Ok(maps) = maps::read_maps(self.pid) {
             self.latest_maps = maps;
         }
-        self.symbols
-            .symbolize_new(&self.ebpf, self.pid, &self.latest_maps, totals.keys())?;
+        self.symbols.symbolize_new(
+            &self.ebpf,
+            self.pid,
+            &self.latest_maps,
+            self.python.active(),
+            totals.keys(),
+        )?;
         let rss_bytes = status::residency(self.pid)
             .map(|r| r.rss_bytes)
             .unwrap_or(0);
@@ -351,6 +378,7 @@ impl<'a> Session<'a> {
                 log::warn!("the last window could not be read: {error}");
             }
         }
+        self.python.detach_probes(&mut self.ebpf);
         if let Some(probes) = self.probes.take() {
             allocator_probes::detach(&mut self.ebpf, probes);
         }
@@ -358,14 +386,30 @@ impl<'a> Session<'a> {
 
     fn report(&self) -> Report {
         let lost_events = kernel_maps::losses(&self.ebpf).unwrap_or_default();
-        let mut notes = vec!["stacks are native only, unwound through frame pointers".to_string()];
+        let python = self.python.active();
+        let mut notes = Vec::new();
+        match python {
+            Some(active) => notes.push(format!(
+                "Python {} in {}; native frames are unwound through frame pointers",
+                active.runtime.version(),
+                active.runtime.binary.mapped_path
+            )),
+            None => notes.push(
+                "native stacks only: no Python runtime was found in the target; frames are unwound through frame pointers"
+                    .to_string(),
+            ),
+        }
         notes.extend(self.notes.iter().cloned());
+        notes.extend(self.symbols.stack_quality_notes());
         let facts = TraceFacts {
             mode: self.config.mode,
             target: Target {
                 pid: self.pid,
                 command: self.command.clone(),
-                python_version: None,
+                python_version: python.map(|active| active.runtime.version().to_string()),
+                python_allocator: python
+                    .and_then(|active| active.allocator.as_ref())
+                    .map(ToString::to_string),
             },
             started_at_unix_ms: self.started_at_unix_ms,
             duration_seconds: self

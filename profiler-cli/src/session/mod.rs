@@ -2,6 +2,7 @@
 //! the target, and stops on signal, exit or deadline.
 
 mod engine;
+mod python_tracking;
 mod report_builder;
 mod signals;
 mod spawned_child;

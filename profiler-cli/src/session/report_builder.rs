@@ -1,10 +1,15 @@
 //! Turns what a trace gathered into the versioned report.
+//!
+//! A report stack is a list of symbolized frames. Kernel stacks that differ
+//! only in frames the report leaves out (the interpreter's own native
+//! frames above a Python line) are added together into one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
+use crate::frame::Frame;
 use crate::report::{self, Mode, Report, Stack, Target, Totals, verdict};
 use crate::session::stack_symbols::StackSymbols;
-use crate::session::windows::WindowRecorder;
+use crate::session::windows::{StackHistory, WindowRecorder};
 
 /// What the report says about the trace itself.
 #[derive(Clone, Debug)]
@@ -24,11 +29,14 @@ pub fn build_report(
     recorder: &WindowRecorder,
     symbols: &StackSymbols,
 ) -> Report {
-    let histories = recorder.stacks();
-    let all_live: u64 = histories.values().map(|history| history.live_bytes()).sum();
-    let mut stacks: Vec<Stack> = histories
+    let histories = merge_by_frames(recorder, symbols);
+    let all_live: u64 = histories
         .iter()
-        .map(|(&id, history)| Stack {
+        .map(|(_, _, history)| history.live_bytes())
+        .sum();
+    let mut stacks: Vec<Stack> = histories
+        .into_iter()
+        .map(|(id, frames, history)| Stack {
             id: format!("{id:#018x}"),
             verdict: verdict::judge(&history.series, all_live),
             live_bytes: history.live_bytes(),
@@ -41,8 +49,8 @@ pub fn build_report(
                 &history.series,
                 facts.window_seconds,
             ),
-            series: history.series.clone(),
-            frames: symbols.frames(id),
+            series: history.series,
+            frames,
         })
         .collect();
     report::rank(&mut stacks);
@@ -69,4 +77,25 @@ pub fn build_report(
         totals,
         stacks,
     }
+}
+
+/// Adds up the histories of kernel stacks with the same frames. Each merged
+/// stack keeps the smallest kernel id, so ids are stable between runs of
+/// the same report.
+fn merge_by_frames(
+    recorder: &WindowRecorder,
+    symbols: &StackSymbols,
+) -> Vec<(u64, Vec<Frame>, StackHistory)> {
+    let mut merged: HashMap<Vec<Frame>, (u64, StackHistory)> = HashMap::new();
+    for (&id, history) in recorder.stacks() {
+        let entry = merged
+            .entry(symbols.frames(id))
+            .or_insert_with(|| (id, StackHistory::zero(history.series.len())));
+        entry.0 = entry.0.min(id);
+        entry.1.add(history);
+    }
+    merged
+        .into_iter()
+        .map(|(frames, (id, history))| (id, frames, history))
+        .collect()
 }

@@ -1,27 +1,42 @@
 //! Symbolized frames per kernel stack id, computed once per stack while the
 //! target's memory map is known.
+//!
+//! A Python stack reads, innermost first: the native leaf frames (libc, a C
+//! extension) down to the first frame inside the interpreter, then the
+//! Python frames. Without Python frames every native frame is kept.
 
 use std::collections::HashMap;
 
 use aya::Ebpf;
+use profiler_common::StackTrace;
 
 use crate::error::Error;
 use crate::frame::{Frame, FrameKind};
 use crate::probes::kernel_maps;
 use crate::process::maps::MemoryMap;
+use crate::python::code_objects::CodeObjects;
+use crate::session::python_tracking::ActivePython;
 use crate::symbolize::Symbolizer;
 
 /// Frames for every stack symbolized so far.
 pub struct StackSymbols {
     symbolizer: Symbolizer,
+    code_objects: CodeObjects,
     frames: HashMap<u64, Vec<Frame>>,
+    truncated_stacks: u64,
+    unreadable_stacks: u64,
+    unknown_thread_stacks: u64,
 }
 
 impl Default for StackSymbols {
     fn default() -> Self {
         StackSymbols {
             symbolizer: Symbolizer::new(),
+            code_objects: CodeObjects::default(),
             frames: HashMap::new(),
+            truncated_stacks: 0,
+            unreadable_stacks: 0,
+            unknown_thread_stacks: 0,
         }
     }
 }
@@ -33,24 +48,70 @@ impl StackSymbols {
         ebpf: &Ebpf,
         pid: u32,
         maps: &[MemoryMap],
+        python: Option<&ActivePython>,
         ids: impl IntoIterator<Item = &'a u64>,
     ) -> Result<(), Error> {
+        self.code_objects.start_pass();
         for &id in ids {
             if self.frames.contains_key(&id) {
                 continue;
             }
-            let frames = match kernel_maps::stack_frames(ebpf, id)? {
-                // Captured in return probes: every address is a return
-                // address, the first one included.
-                Some(addresses) => addresses
-                    .iter()
-                    .flat_map(|&address| self.symbolizer.symbolize(pid, maps, address, true))
-                    .collect(),
+            let frames = match kernel_maps::stack_trace(ebpf, id)? {
+                Some(trace) => {
+                    self.count_quality(&trace);
+                    self.merge(pid, maps, python, &trace)
+                }
                 None => vec![unknown_stack()],
             };
             self.frames.insert(id, frames);
         }
         Ok(())
+    }
+
+    fn count_quality(&mut self, trace: &StackTrace) {
+        let flagged = |flag: u32| u64::from(trace.flags & flag != 0);
+        self.truncated_stacks += flagged(StackTrace::PYTHON_TRUNCATED);
+        self.unreadable_stacks += flagged(StackTrace::PYTHON_UNREADABLE);
+        self.unknown_thread_stacks += flagged(StackTrace::PYTHON_UNKNOWN_THREAD);
+    }
+
+    /// The native leaf frames above the interpreter, then the Python frames.
+    fn merge(
+        &mut self,
+        pid: u32,
+        maps: &[MemoryMap],
+        python: Option<&ActivePython>,
+        trace: &StackTrace,
+    ) -> Vec<Frame> {
+        let native_len = (trace.native_len as usize).min(trace.native.len());
+        let python_len = (trace.python_len as usize).min(trace.python.len());
+        let interpreter = python
+            .filter(|_| python_len > 0)
+            .map(|active| active.runtime.binary.mapped_path.as_str());
+        let mut frames = Vec::new();
+        // Captured in return probes: every native address is a return
+        // address, the first one included.
+        for &address in &trace.native[..native_len] {
+            let symbolized = self.symbolizer.symbolize(pid, maps, address, true);
+            let in_interpreter = interpreter.is_some_and(|path| {
+                symbolized
+                    .first()
+                    .is_some_and(|frame| frame.object.as_deref() == Some(path))
+            });
+            if in_interpreter {
+                break;
+            }
+            frames.extend(symbolized);
+        }
+        if let Some(active) = python {
+            for frame in &trace.python[..python_len] {
+                frames.push(self.code_objects.frame(&active.runtime, *frame));
+            }
+        }
+        if frames.is_empty() {
+            frames.push(unknown_stack());
+        }
+        frames
     }
 
     /// The frames of stack `id`, innermost first.
@@ -61,9 +122,34 @@ impl StackSymbols {
             .unwrap_or_else(|| vec![unknown_stack()])
     }
 
+    /// Plain words on stacks that are not whole, for the report's notes.
+    pub fn stack_quality_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if self.truncated_stacks > 0 {
+            notes.push(format!(
+                "{} stacks were cut at the Python depth limit (--max-python-frames)",
+                self.truncated_stacks
+            ));
+        }
+        if self.unreadable_stacks > 0 {
+            notes.push(format!(
+                "{} stacks stop early: a Python frame could not be read",
+                self.unreadable_stacks
+            ));
+        }
+        if self.unknown_thread_stacks > 0 {
+            notes.push(format!(
+                "{} stacks have no Python frames: their thread was not yet in leakspy's thread map",
+                self.unknown_thread_stacks
+            ));
+        }
+        notes
+    }
+
     /// Forgets everything: the process replaced its program.
     pub fn clear(&mut self) {
         self.frames.clear();
+        self.code_objects = CodeObjects::default();
     }
 }
 

@@ -17,6 +17,25 @@ pub struct StackHistory {
 }
 
 impl StackHistory {
+    /// An empty history over `windows` windows.
+    pub fn zero(windows: usize) -> Self {
+        StackHistory {
+            counters: StackCounters::default(),
+            series: vec![0; windows],
+        }
+    }
+
+    /// Adds `other`'s totals and series to this one.
+    pub fn add(&mut self, other: &StackHistory) {
+        self.counters.alloc_bytes += other.counters.alloc_bytes;
+        self.counters.alloc_count += other.counters.alloc_count;
+        self.counters.freed_bytes += other.counters.freed_bytes;
+        self.counters.freed_count += other.counters.freed_count;
+        for (sum, value) in self.series.iter_mut().zip(&other.series) {
+            *sum += value;
+        }
+    }
+
     pub fn live_bytes(&self) -> u64 {
         self.counters
             .alloc_bytes

@@ -5,5 +5,7 @@
 
 mod cli_errors;
 mod detach;
+mod interpreters;
 mod precise_native;
+mod python_stacks;
 mod support;

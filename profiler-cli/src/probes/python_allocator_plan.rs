@@ -1,0 +1,72 @@
+//! The probe sites of CPython's allocator: the functions its object and
+//! mem tables point to, placed in the files that hold them.
+
+use std::collections::BTreeSet;
+
+use crate::probes::allocator_probes::{Location, ProbeSite, return_site};
+use crate::process::maps::{MemoryMap, mapped_file_path};
+use crate::python::allocator_table::{DomainTable, Operation};
+
+/// The entry program for one operation of a table function.
+fn entry_program(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Malloc => "py_malloc_enter",
+        Operation::Calloc => "py_calloc_enter",
+        Operation::Realloc => "py_realloc_enter",
+        Operation::Free => "py_free_enter",
+    }
+}
+
+/// The sites for `tables`, in attach order: frees, returns, entries. A
+/// function shared by several tables (pymalloc serves both the object and
+/// the mem domain) is probed once. Addresses outside any file mapping are
+/// skipped with a warning.
+pub fn python_plan(pid: u32, maps: &[MemoryMap], tables: &[&DomainTable]) -> Vec<ProbeSite> {
+    let mut functions: BTreeSet<(u64, u8, &'static str)> = BTreeSet::new();
+    for table in tables {
+        for (operation, &address) in &table.functions {
+            let rank = if *operation == Operation::Free { 0 } else { 1 };
+            functions.insert((address, rank, entry_program(*operation)));
+        }
+    }
+    let mut frees = Vec::new();
+    let mut entries = Vec::new();
+    for (address, rank, program) in functions {
+        let Some(site) = site_at(pid, maps, address, program) else {
+            continue;
+        };
+        if rank == 0 {
+            frees.push(site);
+        } else {
+            entries.push(site);
+        }
+    }
+    let returns = entries.iter().map(return_site);
+    frees
+        .iter()
+        .cloned()
+        .chain(returns)
+        .chain(entries.iter().cloned())
+        .collect()
+}
+
+fn site_at(pid: u32, maps: &[MemoryMap], address: u64, program: &'static str) -> Option<ProbeSite> {
+    let map = maps
+        .iter()
+        .find(|map| map.contains(address) && map.executable && map.is_file_backed());
+    let Some(map) = map else {
+        log::warn!("allocator function {address:#x} of process {pid} is in no mapped file");
+        return None;
+    };
+    match mapped_file_path(pid, map) {
+        Ok(object) => Some(ProbeSite {
+            program,
+            object,
+            location: Location::FileOffset(address - map.start + map.offset),
+        }),
+        Err(error) => {
+            log::warn!("cannot probe {address:#x}: {error}");
+            None
+        }
+    }
+}

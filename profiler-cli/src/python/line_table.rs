@@ -1,1 +1,0 @@
-//! Decoding the line tables of code objects.

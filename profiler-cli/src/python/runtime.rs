@@ -1,0 +1,110 @@
+//! Finding CPython in a target: the binary that holds it, the address of
+//! `_PyRuntime`, the exact version, and the struct layout for it.
+
+use crate::process::maps::MemoryMap;
+use crate::process::memory::{MemoryReader, ProcessMemory};
+use crate::python::PythonError;
+use crate::python::allocator_table::wrapper_names;
+use crate::python::interpreter_binary::{
+    InterpreterBinary, RUNTIME_SYMBOL, VERSION_SYMBOL, find_interpreter,
+};
+use crate::python::offsets::{
+    InterpreterLayout, PythonVersion, layout_for, layout_from_debug_offsets, parse_version_hex,
+};
+
+/// `_Py_DebugOffsets` starts `_PyRuntime` from 3.13 on, behind this cookie.
+const DEBUG_OFFSETS_COOKIE: &[u8; 8] = b"xdebugpy";
+
+/// A CPython runtime found in a target.
+#[derive(Debug)]
+pub struct PythonRuntime {
+    pub pid: u32,
+    pub binary: InterpreterBinary,
+    /// The runtime address of `_PyRuntime`.
+    pub runtime_address: u64,
+    pub layout: InterpreterLayout,
+}
+
+impl PythonRuntime {
+    pub fn memory(&self) -> ProcessMemory {
+        ProcessMemory { pid: self.pid }
+    }
+
+    pub fn version(&self) -> PythonVersion {
+        self.layout.version
+    }
+
+    /// True once the interpreter is initialized: its main interpreter exists.
+    pub fn is_initialized(&self) -> bool {
+        let head = self.runtime_address + self.layout.runtime_interpreters_head;
+        self.memory()
+            .read_u64(head)
+            .is_ok_and(|interpreter| interpreter != 0)
+    }
+}
+
+/// Finds the CPython runtime of `pid`. None when the target is not CPython.
+pub fn discover(pid: u32, maps: &[MemoryMap]) -> Result<Option<PythonRuntime>, PythonError> {
+    let mut wanted = wrapper_names();
+    wanted.push(VERSION_SYMBOL.to_string());
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let Some(binary) = find_interpreter(pid, maps, &wanted)? else {
+        return Ok(None);
+    };
+    let runtime_address = binary
+        .symbol(RUNTIME_SYMBOL)
+        .expect("find_interpreter only returns binaries defining _PyRuntime");
+    let memory = ProcessMemory { pid };
+    let layout = if &memory.read_vec(runtime_address, 8)?[..] == DEBUG_OFFSETS_COOKIE {
+        layout_from_debug_offsets(&memory, runtime_address)?
+    } else {
+        layout_for(version_before_3_13(&memory, &binary)?)?
+    };
+    Ok(Some(PythonRuntime {
+        pid,
+        binary,
+        runtime_address,
+        layout,
+    }))
+}
+
+/// The version of an interpreter without `_Py_DebugOffsets`: `Py_Version`
+/// (3.11+), else the binary's name (`python3.10`, `libpython3.9.so.1.0`).
+fn version_before_3_13(
+    memory: &dyn MemoryReader,
+    binary: &InterpreterBinary,
+) -> Result<PythonVersion, PythonError> {
+    if let Some(address) = binary.symbol(VERSION_SYMBOL) {
+        return Ok(parse_version_hex(memory.read_u32(address)? as u64));
+    }
+    version_from_file_name(binary.file_name())
+        .ok_or_else(|| PythonError::UnknownVersion(binary.mapped_path.clone()))
+}
+
+/// `3.X` from `python3.X...` or `libpython3.X...`.
+fn version_from_file_name(name: &str) -> Option<PythonVersion> {
+    let rest = name
+        .strip_prefix("lib")
+        .unwrap_or(name)
+        .strip_prefix("python3.")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    Some(PythonVersion {
+        major: 3,
+        minor: digits.parse().ok()?,
+        micro: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_from_binary_names() {
+        let minor = |name| version_from_file_name(name).map(|version| version.minor);
+        assert_eq!(minor("libpython3.9.so.1.0"), Some(9));
+        assert_eq!(minor("python3.10"), Some(10));
+        assert_eq!(minor("python3"), None);
+        assert_eq!(minor("libc.so.6"), None);
+    }
+}

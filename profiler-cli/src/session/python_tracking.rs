@@ -1,0 +1,179 @@
+//! Following the CPython runtime of a target during a trace: finding it
+//! once it is mapped and initialized, telling the kernel's frame walker how
+//! to read it, probing its allocator table, and keeping the thread map
+//! current.
+
+use aya::Ebpf;
+use profiler_common::PythonOffsets;
+
+use crate::error::Error;
+use crate::probes::allocator_probes::{self, AttachedProbes};
+use crate::probes::kernel_maps;
+use crate::probes::python_allocator_plan::python_plan;
+use crate::process::maps::MemoryMap;
+use crate::python::allocator_kind::{AllocatorKind, classify};
+use crate::python::allocator_table::{Domain, Operation, read_domain};
+use crate::python::runtime::{PythonRuntime, discover};
+use crate::python::thread_map::ThreadMap;
+use crate::symbolize::Symbolizer;
+
+/// A runtime whose frames the kernel walks and whose allocator is probed.
+pub struct ActivePython {
+    pub runtime: PythonRuntime,
+    /// None when the allocator table could not be read.
+    pub allocator: Option<AllocatorKind>,
+    threads: ThreadMap,
+    probes: AttachedProbes,
+}
+
+/// Where the search for the runtime stands.
+#[derive(Default)]
+pub enum PythonTracking {
+    /// Not found yet; binaries already seen without `_PyRuntime` are skipped.
+    #[default]
+    Searching,
+    /// Found, waiting for Py_Initialize to create the main interpreter.
+    Found(PythonRuntime),
+    Active(Box<ActivePython>),
+}
+
+impl PythonTracking {
+    /// Moves the search on: called often, cheap when nothing changes.
+    pub fn poll(
+        &mut self,
+        ebpf: &mut Ebpf,
+        pid: u32,
+        maps: &[MemoryMap],
+        depth_limit: u32,
+    ) -> Result<(), Error> {
+        if let PythonTracking::Searching = self {
+            match discover(pid, maps) {
+                Ok(Some(runtime)) => *self = PythonTracking::Found(runtime),
+                Ok(None) => return Ok(()),
+                Err(error) => {
+                    log::debug!("no Python runtime yet in {pid}: {error}");
+                    return Ok(());
+                }
+            }
+        }
+        if let PythonTracking::Found(runtime) = self {
+            if !runtime.is_initialized() {
+                return Ok(());
+            }
+            let PythonTracking::Found(runtime) = std::mem::take(self) else {
+                unreachable!("matched above")
+            };
+            *self = PythonTracking::Active(Box::new(activate(ebpf, runtime, maps, depth_limit)?));
+        }
+        if let PythonTracking::Active(active) = self {
+            if kernel_maps::take_unknown_threads(ebpf)? {
+                active.rescan_threads(ebpf)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The active runtime, if any.
+    pub fn active(&self) -> Option<&ActivePython> {
+        match self {
+            PythonTracking::Active(active) => Some(active),
+            _ => None,
+        }
+    }
+
+    /// Rescans the threads, dropping those that ended.
+    pub fn refresh_threads(&mut self, ebpf: &mut Ebpf) -> Result<(), Error> {
+        match self {
+            PythonTracking::Active(active) => active.rescan_threads(ebpf),
+            _ => Ok(()),
+        }
+    }
+
+    /// Detaches the interpreter's probes, keeping what was learnt of the
+    /// runtime for the report.
+    pub fn detach_probes(&mut self, ebpf: &mut Ebpf) {
+        if let PythonTracking::Active(active) = self {
+            allocator_probes::detach(ebpf, std::mem::take(&mut active.probes));
+        }
+    }
+
+    /// Detaches the interpreter's probes and forgets the runtime.
+    pub fn reset(&mut self, ebpf: &mut Ebpf) -> Result<(), Error> {
+        if let PythonTracking::Active(active) = std::mem::take(self) {
+            allocator_probes::detach(ebpf, active.probes);
+        }
+        kernel_maps::set_python_offsets(ebpf, &PythonOffsets::DISABLED)?;
+        kernel_maps::replace_thread_states(ebpf, &Default::default())
+    }
+}
+
+impl ActivePython {
+    fn rescan_threads(&mut self, ebpf: &mut Ebpf) -> Result<(), Error> {
+        match self.threads.scan(&self.runtime) {
+            Ok(threads) => kernel_maps::replace_thread_states(ebpf, &threads),
+            Err(error) => {
+                log::debug!("thread rescan failed: {error}");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Seeds the thread map, turns the frame walker on, and probes the
+/// allocator table.
+fn activate(
+    ebpf: &mut Ebpf,
+    runtime: PythonRuntime,
+    maps: &[MemoryMap],
+    depth_limit: u32,
+) -> Result<ActivePython, Error> {
+    let mut threads = ThreadMap::default();
+    let known = threads.scan(&runtime).unwrap_or_default();
+    kernel_maps::replace_thread_states(ebpf, &known)?;
+    let mut offsets = runtime.layout.walker;
+    offsets.enabled = 1;
+    offsets.depth_limit = depth_limit;
+    kernel_maps::set_python_offsets(ebpf, &offsets)?;
+
+    let memory = runtime.memory();
+    let tables = [Domain::Object, Domain::Mem, Domain::Raw]
+        .map(|domain| read_domain(&memory, &runtime.binary, domain));
+    let (allocator, probes) = match tables {
+        [Ok(object), Ok(mem), Ok(raw)] => {
+            let malloc_name = object
+                .functions
+                .get(&Operation::Malloc)
+                .and_then(|&address| {
+                    let frames = Symbolizer::new().symbolize(runtime.pid, maps, address, false);
+                    frames.into_iter().next().map(|frame| frame.function)
+                });
+            let allocator = Some(classify(&object, &raw, malloc_name.as_deref()));
+            let plan = python_plan(runtime.pid, maps, &[&object, &mem]);
+            let probes = allocator_probes::attach(ebpf, &plan, runtime.pid, &[])?;
+            (allocator, probes)
+        }
+        [object, mem, raw] => {
+            let error = [object, mem, raw].into_iter().find_map(Result::err);
+            log::warn!(
+                "the interpreter's allocator is not probed, only libc's: {}",
+                error.map_or_else(String::new, |error| error.to_string())
+            );
+            (None, AttachedProbes::default())
+        }
+    };
+    log::info!(
+        "Python {} found in {}, allocator {}, {} threads",
+        runtime.version(),
+        runtime.binary.mapped_path,
+        allocator
+            .as_ref()
+            .map_or("unknown".to_string(), ToString::to_string),
+        known.len()
+    );
+    Ok(ActivePython {
+        runtime,
+        allocator,
+        threads,
+        probes,
+    })
+}
