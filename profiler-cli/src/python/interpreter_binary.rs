@@ -7,7 +7,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
-use object::{Object as _, ObjectSegment as _, ObjectSymbol as _};
+use object::{Object as _, ObjectSection as _, ObjectSegment as _, ObjectSymbol as _};
 
 use crate::process::maps::{MemoryMap, mapped_file_path};
 use crate::python::PythonError;
@@ -27,12 +27,24 @@ pub struct InterpreterBinary {
     pub load_bias: u64,
     /// Runtime addresses of the symbols found, by name.
     symbols: HashMap<String, u64>,
+    /// The NUL-terminated strings of the form "3.M.N" in .rodata: PY_VERSION
+    /// is one of them.
+    version_strings: Vec<String>,
 }
 
 impl InterpreterBinary {
     /// The runtime address of `name`, if the binary defines it.
     pub fn symbol(&self, name: &str) -> Option<u64> {
         self.symbols.get(name).copied()
+    }
+
+    /// The micro version of a 3.`minor` interpreter, from the PY_VERSION
+    /// string compiled into it.
+    pub fn micro_version(&self, minor: u8) -> Option<u8> {
+        let prefix = format!("3.{minor}.");
+        self.version_strings
+            .iter()
+            .find_map(|text| text.strip_prefix(&prefix)?.parse().ok())
     }
 
     /// The file name, such as `libpython3.11.so.1.0` or `python3.11`.
@@ -122,12 +134,44 @@ fn load(
     for address in symbols.values_mut() {
         *address = address.wrapping_add(load_bias);
     }
+    let version_strings = elf
+        .section_by_name(".rodata")
+        .and_then(|section| section.data().ok())
+        .map(version_strings)
+        .unwrap_or_default();
     Ok(Some(InterpreterBinary {
         mapped_path: map.pathname.clone(),
         open_path,
         load_bias,
         symbols,
+        version_strings,
     }))
+}
+
+/// The "3.M.N" versions (digits only) that end a NUL-terminated string in
+/// `data`. PY_VERSION may stand alone or, after the linker merges string
+/// tails, end a longer string such as a build path ".../Python-3.9.18".
+fn version_strings(data: &[u8]) -> Vec<String> {
+    data.split(|byte| *byte == 0)
+        .filter_map(|text| {
+            (0..text.len()).find_map(|start| {
+                let starts_a_number =
+                    start == 0 || !(text[start - 1].is_ascii_digit() || text[start - 1] == b'.');
+                let version = std::str::from_utf8(&text[start..]).ok()?;
+                (starts_a_number && is_version_triple(version)).then(|| version.to_string())
+            })
+        })
+        .collect()
+}
+
+/// "3.M.N", digits only.
+fn is_version_triple(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    parts.len() == 3
+        && parts[0] == "3"
+        && parts
+            .iter()
+            .all(|part| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit()))
 }
 
 /// The difference between runtime and ELF virtual addresses, from the
@@ -164,6 +208,14 @@ mod tests {
             load_bias(executable, &[(0x400000, 0), (0x401000, 0x1000)]),
             Some(0)
         );
+    }
+
+    #[test]
+    fn version_strings_end_nul_terminated_strings() {
+        let data =
+            b"\x003.9.18\0/tmp/Python-3.9.17\0\x003.10\0x.3.9.2\03.11.7rc1\013.9.1\0/v/3.13.5\0";
+        let found = ["3.9.18", "3.9.17", "3.13.5"].map(String::from);
+        assert_eq!(version_strings(data), found.to_vec());
     }
 
     #[test]

@@ -9,11 +9,9 @@ use crate::python::interpreter_binary::{
     InterpreterBinary, RUNTIME_SYMBOL, VERSION_SYMBOL, find_interpreter,
 };
 use crate::python::offsets::{
-    InterpreterLayout, PythonVersion, layout_for, layout_from_debug_offsets, parse_version_hex,
+    DEBUG_OFFSETS_COOKIE, InterpreterLayout, PythonVersion, layout_for, layout_from_debug_offsets,
+    parse_version_hex,
 };
-
-/// `_Py_DebugOffsets` starts `_PyRuntime` from 3.13 on, behind this cookie.
-const DEBUG_OFFSETS_COOKIE: &[u8; 8] = b"xdebugpy";
 
 /// A CPython runtime found in a target.
 #[derive(Debug)]
@@ -69,7 +67,9 @@ pub fn discover(pid: u32, maps: &[MemoryMap]) -> Result<Option<PythonRuntime>, P
 }
 
 /// The version of an interpreter without `_Py_DebugOffsets`: `Py_Version`
-/// (3.11+), else the binary's name (`python3.10`, `libpython3.9.so.1.0`).
+/// (3.11+), else the binary's name (`python3.10`, `libpython3.9.so.1.0`)
+/// for the minor version and the PY_VERSION string in its read-only data
+/// for the micro version.
 fn version_before_3_13(
     memory: &dyn MemoryReader,
     binary: &InterpreterBinary,
@@ -77,8 +77,12 @@ fn version_before_3_13(
     if let Some(address) = binary.symbol(VERSION_SYMBOL) {
         return Ok(parse_version_hex(memory.read_u32(address)? as u64));
     }
-    version_from_file_name(binary.file_name())
-        .ok_or_else(|| PythonError::UnknownVersion(binary.mapped_path.clone()))
+    let mut version = version_from_file_name(binary.file_name())
+        .ok_or_else(|| PythonError::UnknownVersion(binary.mapped_path.clone()))?;
+    if let Some(micro) = binary.micro_version(version.minor) {
+        version.micro = micro;
+    }
+    Ok(version)
 }
 
 /// `3.X` from `python3.X...` or `libpython3.X...`.

@@ -188,7 +188,7 @@ mod tests {
     fn the_header_describes_the_recording() {
         let text = render(&sample_report(), 10);
         for expected in [
-            "target:   pid 4242 python3 app.py (Python 3.11.2)\n",
+            "target:   pid 4242 python3 app.py (Python 3.11.2, pymalloc)\n",
             "mode:     precise",
             "duration: 30.0s in 3 windows of 10.0s\n",
             "rss:      40.0 MiB -> 42.0 MiB",

@@ -6,42 +6,74 @@
 
 use super::Verdict;
 
-/// How many of the last window-to-window steps the trend looks at.
-pub const TREND_STEPS: usize = 3;
+/// The trend looks at the later half of the windows, and at least this
+/// many steps.
+pub const TREND_MIN_STEPS: usize = 3;
 /// A leak must hold at least this many bytes...
 pub const MATERIAL_MIN_BYTES: u64 = 4096;
 /// ...and at least this percentage of all stacks' live bytes.
 pub const MATERIAL_PERCENT: u64 = 1;
+/// A step down by more than this share of the last value breaks a leak:
+/// leaked memory does not come back.
+pub const FALL_PERCENT: u64 = 5;
 
 /// The verdict for one stack, given its series and the live bytes of all
-/// stacks together.
+/// stacks together. The trend is judged over the later half of the windows
+/// (at least [`TREND_MIN_STEPS`] steps, counting the step from the implicit
+/// 0), so growth early in a trace that has since stopped, such as a cache
+/// filling up, does not count.
 ///
-/// - `leak`: over the last (up to [`TREND_STEPS`]) steps, counting the step
-///   from the implicit 0, no step falls, at least two rise, and the last value
-///   exceeds the one before those steps; and the last value is material
-///   (at least [`MATERIAL_MIN_BYTES`] and [`MATERIAL_PERCENT`]% of all).
-/// - `growing`: the last value exceeds the one before those steps, but the
-///   rest of the leak rule does not hold.
-/// - `churn`: not growing, and the last value is below [`MATERIAL_MIN_BYTES`].
-/// - `stable`: not growing otherwise.
+/// - `leak`: over that part the live bytes rose (last above first, and the
+///   median of the slopes between every pair of points is positive), at
+///   least two steps rose, none fell by more than [`FALL_PERCENT`]% of the
+///   last value, and the last value is material (at least
+///   [`MATERIAL_MIN_BYTES`] and [`MATERIAL_PERCENT`]% of all).
+/// - `growing`: it rose, but the rest of the leak rule does not hold.
+/// - `churn`: it did not rise, and the last value is below [`MATERIAL_MIN_BYTES`].
+/// - `stable`: it did not rise otherwise.
 pub fn judge(series: &[u64], all_stacks_live_bytes: u64) -> Verdict {
     let points: Vec<u64> = std::iter::once(0).chain(series.iter().copied()).collect();
-    let recent = &points[points.len().saturating_sub(TREND_STEPS + 1)..];
+    let recent_points = (points.len().div_ceil(2)).max(TREND_MIN_STEPS + 1);
+    let recent = &points[points.len().saturating_sub(recent_points)..];
     let (first, last) = (recent[0], recent[recent.len() - 1]);
-    let grew = last > first;
-    let never_fell = recent.windows(2).all(|step| step[1] >= step[0]);
+    let rose = last > first && median_pairwise_slope(recent) > 0.0;
     let rises = recent.windows(2).filter(|step| step[1] > step[0]).count();
+    let fell = recent.windows(2).any(|step| {
+        step[1] < step[0]
+            && u128::from(step[0] - step[1]) * 100 > u128::from(last) * u128::from(FALL_PERCENT)
+    });
     let material = last >= MATERIAL_MIN_BYTES
         && u128::from(last) * 100
             >= u128::from(all_stacks_live_bytes) * u128::from(MATERIAL_PERCENT);
-    if grew && never_fell && rises >= 2 && material {
+    if rose && rises >= 2 && !fell && material {
         Verdict::Leak
-    } else if grew {
+    } else if rose {
         Verdict::Growing
     } else if last < MATERIAL_MIN_BYTES {
         Verdict::Churn
     } else {
         Verdict::Stable
+    }
+}
+
+/// The Theil-Sen slope: the median of the slopes between every pair of
+/// points, in bytes per window. One spike moves it little.
+fn median_pairwise_slope(points: &[u64]) -> f64 {
+    let mut slopes = Vec::with_capacity(points.len() * points.len() / 2);
+    for (i, &earlier) in points.iter().enumerate() {
+        for (j, &later) in points.iter().enumerate().skip(i + 1) {
+            slopes.push((later as f64 - earlier as f64) / (j - i) as f64);
+        }
+    }
+    if slopes.is_empty() {
+        return 0.0;
+    }
+    slopes.sort_by(f64::total_cmp);
+    let middle = slopes.len() / 2;
+    if slopes.len() % 2 == 1 {
+        slopes[middle]
+    } else {
+        (slopes[middle - 1] + slopes[middle]) / 2.0
     }
 }
 
@@ -113,6 +145,23 @@ mod tests {
         // Only one of the last three steps rises: growing, not yet a leak.
         let series = [3 * MIB, 3 * MIB, 3 * MIB, 4 * MIB];
         assert_eq!(judge(&series, 10 * MIB), Verdict::Growing);
+    }
+
+    #[test]
+    fn a_leak_followed_by_a_short_idle_tail_is_still_a_leak() {
+        // Start-up, then steady leaking, then the program idles briefly
+        // before it exits: the later half still shows the leak.
+        let mut series = vec![0, 0, 0, 0, 0];
+        series.extend((1..=6).map(|i| i * 100 * KIB));
+        series.push(600 * KIB);
+        assert_eq!(judge(&series, MIB), Verdict::Leak);
+    }
+
+    #[test]
+    fn one_spike_does_not_make_a_trend() {
+        let series = [MIB, MIB, 9 * MIB, MIB, MIB, MIB];
+        assert_ne!(judge(&series, 20 * MIB), Verdict::Leak);
+        assert_eq!(median_pairwise_slope(&[1, 2, 3, 100, 5]), 1.0);
     }
 
     #[test]

@@ -133,6 +133,7 @@ fn activate(
     let mut offsets = runtime.layout.walker;
     offsets.enabled = 1;
     offsets.depth_limit = depth_limit;
+    offsets.finalizing_address = runtime.runtime_address + runtime.layout.runtime_finalizing;
     kernel_maps::set_python_offsets(ebpf, &offsets)?;
 
     let memory = runtime.memory();

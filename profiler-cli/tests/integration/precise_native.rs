@@ -2,15 +2,13 @@
 //! its file and line, its live bytes are exact, and the churn is not
 //! called a leak. Tested through both `run` and `record --pid`.
 
-use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use leakspy::frame::FrameKind;
 use leakspy::report::{self, Report, Verdict};
 
 use crate::support::{
-    c_fixture, fixtures_dir, leakspy, marker_line, privileged, rest_of, start_tracing,
+    c_fixture, fixtures_dir, leakspy, marker_line, privileged, record_waiting_target,
 };
 
 const ROUNDS: u64 = 12;
@@ -115,40 +113,13 @@ fn record_attaches_to_a_running_process() {
         return;
     };
     let fixture = c_fixture("native_leak");
-    let mut target = Command::new(&fixture)
-        .args([&ROUNDS.to_string(), INTERVAL_MS, "--wait-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut target_stdout = BufReader::new(target.stdout.take().unwrap());
-    let mut first_line = String::new();
-    target_stdout.read_line(&mut first_line).unwrap();
-
+    let argv = [
+        fixture.display().to_string(),
+        ROUNDS.to_string(),
+        INTERVAL_MS.into(),
+        "--wait-stdin".into(),
+    ];
     let dir = tempfile::tempdir().unwrap();
-    let report_path = dir.path().join("record.json");
-    let mut command = leakspy();
-    command
-        .args([
-            "record",
-            "--window",
-            "0.5",
-            "--pid",
-            &target.id().to_string(),
-            "-o",
-        ])
-        .arg(&report_path);
-    let (tracer, stderr) = start_tracing(command);
-    // Attached: let the target start leaking.
-    target.stdin.take().unwrap().write_all(b"go\n").unwrap();
-    assert!(target.wait().unwrap().success());
-    let output = tracer.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "leakspy record failed: {}",
-        rest_of(stderr)
-    );
-    let report = report::read(&report_path).unwrap();
-    assert_eq!(report.target.pid, target.id());
+    let report = record_waiting_target(&argv, &dir.path().join("record.json")).unwrap();
     check_leak_report(&report);
 }

@@ -2,15 +2,13 @@
 //! stack judged a leak has, as its innermost frame in the fixture file, the
 //! line marked `# LEAK`, and the churning code is never called a leak.
 
-use std::io::{BufRead as _, BufReader, Write as _};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
 use leakspy::frame::FrameKind;
 use leakspy::report::{self, Report, Verdict};
 
 use crate::interpreters::{Interpreter, available};
-use crate::support::{fixtures_dir, leakspy, marker_line, privileged, rest_of, start_tracing};
+use crate::support::{fixtures_dir, leakspy, marker_line, privileged, record_waiting_target};
 
 const ROUNDS: &str = "12";
 const INTERVAL: &str = "0.25";
@@ -111,9 +109,9 @@ fn run_fixture(
     report::read(report_path).map_err(|error| error.to_string())
 }
 
-/// Runs `fixture` under `leakspy run` on every interpreter and fails with
-/// every interpreter's problem at once.
-fn run_everywhere(test: &str, fixture: &Fixture) {
+/// Runs `attempt` on every available interpreter and fails with every
+/// interpreter's problem at once.
+fn on_every_interpreter(test: &str, attempt: impl Fn(&Interpreter, &Path) -> Result<(), String>) {
     let Some(_guard) = privileged(test) else {
         return;
     };
@@ -123,14 +121,19 @@ fn run_everywhere(test: &str, fixture: &Fixture) {
         let path = dir
             .path()
             .join(format!("{}.json", interpreter.name.replace(' ', "_")));
-        let outcome =
-            run_fixture(&interpreter, fixture, &path).and_then(|report| check(&report, fixture));
-        match outcome {
+        match attempt(&interpreter, &path) {
             Ok(()) => eprintln!("{test}: {} ok", interpreter.name),
             Err(failure) => failures.push(format!("{}: {failure}", interpreter.name)),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Runs `fixture` under `leakspy run` on every interpreter.
+fn run_everywhere(test: &str, fixture: &Fixture) {
+    on_every_interpreter(test, |interpreter, path| {
+        run_fixture(interpreter, fixture, path).and_then(|report| check(&report, fixture))
+    });
 }
 
 #[test]
@@ -165,76 +168,16 @@ fn ctypes_malloc_is_attributed_to_the_calling_line_on_every_interpreter() {
     );
 }
 
-/// `record --pid` attaches to an interpreter that already runs.
+/// `record --pid` attaches to an interpreter that already runs (`chroot`
+/// execs the interpreter, so its pid is the interpreter's).
 #[test]
 fn record_attaches_to_running_interpreters() {
-    let Some(_guard) = privileged("record_attaches_to_running_interpreters") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let mut failures = Vec::new();
-    for interpreter in available() {
-        let path = dir
-            .path()
-            .join(format!("{}.json", interpreter.name.replace(' ', "_")));
-        match record_fixture(&interpreter, &MAIN_THREAD, &path)
-            .and_then(|report| check(&report, &MAIN_THREAD))
-        {
-            Ok(()) => eprintln!("record: {} ok", interpreter.name),
-            Err(failure) => failures.push(format!("{}: {failure}", interpreter.name)),
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
-}
-
-fn record_fixture(
-    interpreter: &Interpreter,
-    fixture: &Fixture,
-    report_path: &PathBuf,
-) -> Result<Report, String> {
-    let script = interpreter.fixtures().join(fixture.file);
-    let argv = interpreter.argv(&script);
-    let mut target = Command::new(&argv[0])
-        .args(&argv[1..])
-        .args([ROUNDS, INTERVAL, "--wait-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|error| error.to_string())?;
-    let mut stdout = BufReader::new(target.stdout.take().unwrap());
-    let mut ready = String::new();
-    stdout
-        .read_line(&mut ready)
-        .map_err(|error| error.to_string())?;
-    // `chroot` execs the interpreter, so the pid is the interpreter's.
-    let mut command = leakspy();
-    command
-        .args([
-            "record",
-            "--window",
-            "0.5",
-            "--pid",
-            &target.id().to_string(),
-            "-o",
-        ])
-        .arg(report_path);
-    let (tracer, stderr) = start_tracing(command);
-    target
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"go\n")
-        .map_err(|error| error.to_string())?;
-    let status = target.wait().map_err(|error| error.to_string())?;
-    let output = tracer
-        .wait_with_output()
-        .map_err(|error| error.to_string())?;
-    if !status.success() || !output.status.success() {
-        return Err(format!(
-            "fixture {status}, leakspy {}: {}",
-            output.status,
-            rest_of(stderr)
-        ));
-    }
-    report::read(report_path).map_err(|error| error.to_string())
+    on_every_interpreter(
+        "record_attaches_to_running_interpreters",
+        |interpreter, path| {
+            let mut argv = interpreter.argv(&interpreter.fixtures().join(MAIN_THREAD.file));
+            argv.extend([ROUNDS.into(), INTERVAL.into(), "--wait-stdin".into()]);
+            record_waiting_target(&argv, path).and_then(|report| check(&report, &MAIN_THREAD))
+        },
+    );
 }

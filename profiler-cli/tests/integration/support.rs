@@ -1,10 +1,12 @@
 //! Shared helpers: privilege gating, compiling fixtures, finding marked
 //! lines, and running leakspy.
 
-use std::io::{BufRead as _, BufReader};
+use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use leakspy::report::Report;
 
 /// Privileged tests attach probes and count the kernel's BPF programs, so
 /// they run one at a time.
@@ -122,4 +124,51 @@ pub fn rest_of(mut reader: impl std::io::Read) -> String {
     let mut text = String::new();
     let _ = reader.read_to_string(&mut text);
     text
+}
+
+/// Starts `argv` (a fixture that prints a line, then waits for one on
+/// stdin), attaches `leakspy record` to it, lets it go, and waits for both.
+/// Returns the report leakspy wrote to `report_path`.
+pub fn record_waiting_target(argv: &[String], report_path: &Path) -> Result<Report, String> {
+    let mut target = Command::new(&argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start {argv:?}: {error}"))?;
+    let mut first_line = String::new();
+    BufReader::new(target.stdout.take().expect("stdout is piped"))
+        .read_line(&mut first_line)
+        .map_err(|error| error.to_string())?;
+    let mut command = leakspy();
+    command
+        .args([
+            "record",
+            "--window",
+            "0.5",
+            "--pid",
+            &target.id().to_string(),
+            "-o",
+        ])
+        .arg(report_path);
+    let (tracer, stderr) = start_tracing(command);
+    // Attached: let the target start.
+    target
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(b"go\n")
+        .map_err(|error| error.to_string())?;
+    let status = target.wait().map_err(|error| error.to_string())?;
+    let output = tracer
+        .wait_with_output()
+        .map_err(|error| error.to_string())?;
+    if !status.success() || !output.status.success() {
+        return Err(format!(
+            "target {status}, leakspy {}: {}",
+            output.status,
+            rest_of(stderr)
+        ));
+    }
+    leakspy::report::read(report_path).map_err(|error| error.to_string())
 }

@@ -22,6 +22,7 @@ const VERSION_POSITION: u64 = 8;
 #[derive(Clone, Copy, Debug)]
 pub(super) struct DebugPositions {
     pub free_threaded: u64,
+    pub finalizing: u64,
     pub interpreters_head: u64,
     pub interpreter_next: u64,
     pub interpreter_threads_head: u64,
@@ -61,6 +62,9 @@ pub(super) struct DebugOffsetsFacts {
     /// PyASCIIObject (`compact_data - ascii_data`); the offsets themselves
     /// are read.
     pub unicode: UnicodeLayout,
+    /// Whether the GC generations sit where `gc` and `gc.collecting`
+    /// imply (see the table).
+    pub gc_generations_known: bool,
 }
 
 impl DebugPositions {
@@ -68,6 +72,7 @@ impl DebugPositions {
     fn end(&self) -> u64 {
         let all = [
             self.free_threaded,
+            self.finalizing,
             self.interpreters_head,
             self.interpreter_next,
             self.interpreter_threads_head,
@@ -145,6 +150,7 @@ pub fn layout_from_debug_offsets(
         runtime_interpreters_head: at(positions.interpreters_head),
         // `struct pyinterpreters` keeps `main` right after `head`.
         runtime_interpreters_main: at(positions.interpreters_head) + 8,
+        runtime_finalizing: at(positions.finalizing),
         interpreter_next: at(positions.interpreter_next),
         interpreter_threads_head: at(positions.interpreter_threads_head),
         thread_state_next: at(positions.thread_next),
@@ -172,6 +178,8 @@ pub fn layout_from_debug_offsets(
             size: at(positions.bytes_size),
             data: at(positions.bytes_data),
         },
-        gc: Some(table::gc_from(interpreter_gc, at(positions.gc_collecting))),
+        gc: facts
+            .gc_generations_known
+            .then(|| table::gc_from(interpreter_gc, at(positions.gc_collecting))),
     })
 }

@@ -18,6 +18,9 @@ pub struct InterpreterLayout {
     pub runtime_interpreters_head: u64,
     /// _PyRuntimeState: `interpreters.main`, the main interpreter.
     pub runtime_interpreters_main: u64,
+    /// _PyRuntimeState: `_finalizing`, the thread state that runs
+    /// Py_Finalize; NULL until user code and atexit handlers are done.
+    pub runtime_finalizing: u64,
     /// PyInterpreterState: `next`.
     pub interpreter_next: u64,
     /// PyInterpreterState: `tstate_head` (3.9, 3.10) or `threads.head` (3.11+).

@@ -132,6 +132,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             .offsets(),
             runtime_interpreters_head: 32,
             runtime_interpreters_main: 40,
+            runtime_finalizing: 16,
             interpreter_next: 0,
             interpreter_threads_head: 8, // tstate_head
             thread_state_next: 8,
@@ -175,6 +176,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             .offsets(),
             runtime_interpreters_head: 40,
             runtime_interpreters_main: 48,
+            runtime_finalizing: 24,
             interpreter_next: 0,
             interpreter_threads_head: 16,
             thread_state_next: 8,
@@ -214,6 +216,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             .offsets(),
             runtime_interpreters_head: 40,
             runtime_interpreters_main: 48,
+            runtime_finalizing: 24,
             interpreter_next: 0,
             interpreter_threads_head: 72,
             thread_state_next: 8,
@@ -235,11 +238,15 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             gc: Some(gc(112, GC_COLLECTING_IN_STATE)),
         },
         // 3.13: f_executable is a plain PyObject*; the shim entry frame is
-        // still FRAME_OWNED_BY_CSTACK (3).
+        // still FRAME_OWNED_BY_CSTACK (3). No GC layout: it changed within
+        // 3.13. pyenv's 3.13.0 keeps generations[0] 24 bytes into
+        // `interp->gc`, as its headers say; Debian's 3.13.5 keeps it at 20
+        // (its compiled code reads the threshold at gc+36, the count at gc+40).
         (3, 13) => {
             return Ok(Source::DebugOffsets(DebugOffsetsFacts {
                 positions: DebugPositions {
                     free_threaded: 16,
+                    finalizing: 32,
                     interpreters_head: 40,
                     interpreter_next: 64,
                     interpreter_threads_head: 72,
@@ -268,6 +275,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
                 owner_shim: 3,
                 code_tag_mask: 0,
                 unicode: UNICODE_WITHOUT_WSTR,
+                gc_generations_known: false,
             }));
         }
         // 3.14: f_executable is a _PyStackRef whose low bits are tags
@@ -281,6 +289,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             return Ok(Source::DebugOffsets(DebugOffsetsFacts {
                 positions: DebugPositions {
                     free_threaded: 16,
+                    finalizing: 32,
                     interpreters_head: 40,
                     interpreter_next: 64,
                     interpreter_threads_head: 72,
@@ -309,6 +318,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
                 owner_shim: 3,
                 code_tag_mask: 0b11,
                 unicode: UNICODE_WITHOUT_WSTR,
+                gc_generations_known: true,
             }));
         }
         _ => return Err(OffsetsError::Unsupported(version)),

@@ -39,6 +39,7 @@
 int main(void) {
     SHOW("version", PY_VERSION_HEX);
     SHOW("runtime.interpreters_head", offsetof(_PyRuntimeState, interpreters.head));
+    SHOW("runtime.finalizing", offsetof(_PyRuntimeState, _finalizing));
     SHOW("runtime.interpreters_main", offsetof(_PyRuntimeState, interpreters.main));
     SHOW("interpreter.next", offsetof(PyInterpreterState, next));
 #if PY_VERSION_HEX < 0x030B0000
@@ -113,6 +114,7 @@ int main(void) {
     SHOW("debug.version", offsetof(_Py_DebugOffsets, version));
     SHOW("debug.free_threaded", offsetof(_Py_DebugOffsets, free_threaded));
     SHOW("debug.runtime_state.interpreters_head", offsetof(_Py_DebugOffsets, runtime_state.interpreters_head));
+    SHOW("debug.runtime_state.finalizing", offsetof(_Py_DebugOffsets, runtime_state.finalizing));
     SHOW("debug.interpreter_state.next", offsetof(_Py_DebugOffsets, interpreter_state.next));
     SHOW("debug.interpreter_state.threads_head", offsetof(_Py_DebugOffsets, interpreter_state.threads_head));
     SHOW("debug.interpreter_state.gc", offsetof(_Py_DebugOffsets, interpreter_state.gc));

@@ -15,6 +15,7 @@ use crate::python::offsets::{
 const FIELDS_3_13: &[(usize, u64)] = &[
     (8, 0x030D_00F0), // version
     (16, 0),          // free_threaded
+    (32, 608),        // runtime_state.finalizing
     (40, 632),        // runtime_state.interpreters_head
     (64, 7264),       // interpreter_state.next
     (72, 7344),       // interpreter_state.threads_head
@@ -48,6 +49,7 @@ const FIELDS_3_13: &[(usize, u64)] = &[
 const FIELDS_3_14: &[(usize, u64)] = &[
     (8, 0x030E_08F0), // version
     (16, 0),          // free_threaded
+    (32, 0x310),      // runtime_state.finalizing
     (40, 0x328),      // runtime_state.interpreters_head
     (64, 0x1c68),     // interpreter_state.next
     (72, 0x1cb0),     // interpreter_state.threads_head
@@ -116,6 +118,7 @@ fn reads_the_3_13_layout() {
     assert_eq!(layout.walker, walker(160, 72, 70, 0));
     assert_eq!(layout.runtime_interpreters_head, 632);
     assert_eq!(layout.runtime_interpreters_main, 640);
+    assert_eq!(layout.runtime_finalizing, 608);
     assert_eq!(layout.interpreter_threads_head, 7344);
     assert_eq!(layout.code.code_adaptive, Some(200));
     assert_eq!(
@@ -132,6 +135,7 @@ fn reads_the_3_14_layout() {
     assert_eq!(layout.version.to_string(), "3.14.8");
     assert_eq!(layout.walker, walker(0xa0, 0x48, 0x4a, 0b11));
     assert_eq!(layout.runtime_interpreters_main, 0x330);
+    assert_eq!(layout.runtime_finalizing, 0x310);
     assert_eq!(layout.interpreter_next, 0x1c68);
     assert_eq!(layout.code.qualname, Some(0x80));
     assert_eq!(layout.code.first_line, 0x44);
