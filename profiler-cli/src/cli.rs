@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{TargetSpec, TraceConfig};
+use crate::export::Format;
 use crate::report::Mode;
 use crate::units::parse_duration;
 
@@ -76,9 +77,12 @@ pub struct RunArgs {
 /// Where the results of `record` and `run` go.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// The JSON report's path; default leakspy-PID.json.
+    /// The report's path; default leakspy-PID.json (another format: its own ending).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// The report file's format; only json can be read back by `leakspy report`.
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
     /// How many stacks the printed summary shows.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
@@ -100,6 +104,12 @@ pub struct TopArgs {
 pub struct ReportArgs {
     /// A report written by `leakspy record` or `leakspy run`.
     pub file: PathBuf,
+    /// The output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
     /// How many stacks to show.
     #[arg(long, default_value_t = 10)]
     pub top: usize,

@@ -54,6 +54,17 @@ pub struct AllocationKey {
     pub address: u64,
 }
 
+/// Which allocator served a block.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AllocationSource {
+    /// libc's malloc family.
+    Libc = 0,
+    /// CPython's allocator table or its exported wrappers: pymalloc for
+    /// small blocks, unless the target runs with other hooks.
+    Interpreter = 1,
+}
+
 /// An allocation that was returned and whose free has not been seen.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +72,9 @@ pub struct LiveAllocation {
     pub size: u64,
     pub stack_id: u64,
     pub timestamp_ns: u64,
+    /// An `AllocationSource` value.
+    pub source: u32,
+    pub _pad: u32,
 }
 
 /// What an allocator's entry probe saves for its return probe.
@@ -81,4 +95,7 @@ pub struct PendingCall {
     /// An `AllocatorFunction` value.
     pub function: u32,
     pub depth: u32,
+    /// An `AllocationSource` value.
+    pub source: u32,
+    pub _pad: u32,
 }

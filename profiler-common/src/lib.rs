@@ -12,7 +12,9 @@ pub mod map_names;
 mod python;
 mod stack;
 
-pub use allocation::{AllocationKey, AllocatorFunction, LiveAllocation, PendingCall};
+pub use allocation::{
+    AllocationKey, AllocationSource, AllocatorFunction, LiveAllocation, PendingCall,
+};
 pub use counters::{LossCounter, StackCounters};
 pub use python::{
     InstructionKind, MAX_PYTHON_FRAMES, NO_OFFSET, PythonFrame, PythonOffsets, ThreadIdKind,

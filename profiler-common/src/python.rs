@@ -51,6 +51,11 @@ pub struct PythonOffsets {
     pub instruction_kind: u32,
     /// Frames walked at most, up to `MAX_PYTHON_FRAMES`.
     pub depth_limit: u32,
+    /// Native frames kept above the Python frames. The interpreters at hand
+    /// have no frame pointers, so past the leaf (the allocator's caller) the
+    /// frame-pointer chain is garbage that would split one stack into many.
+    pub native_depth_limit: u32,
+    pub _pad: u32,
     /// PyThreadState: `native_thread_id` or `thread_id`.
     pub thread_state_thread_id: u64,
     /// PyThreadState: `frame` (3.9, 3.10), `cframe` (3.11, 3.12) or `current_frame` (3.13+).
@@ -86,6 +91,8 @@ impl PythonOffsets {
         thread_id_kind: 0,
         instruction_kind: 0,
         depth_limit: 0,
+        native_depth_limit: 0,
+        _pad: 0,
         thread_state_thread_id: NO_OFFSET,
         thread_state_frame: NO_OFFSET,
         cframe_current_frame: NO_OFFSET,

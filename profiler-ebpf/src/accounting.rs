@@ -49,7 +49,7 @@ fn atomic_add(counter: &u64, value: u64) {
 
 /// Records a block of `size` bytes at `address`, allocated from `stack_id`.
 #[inline(always)]
-pub fn record_allocation(address: u64, size: u64, stack_id: u64) {
+pub fn record_allocation(address: u64, size: u64, stack_id: u64, source: u32) {
     let key = current_key(address);
     if LIVE_ALLOCATIONS.get_ptr(&key).is_some() {
         // The free of the earlier block at this address was missed.
@@ -63,6 +63,8 @@ pub fn record_allocation(address: u64, size: u64, stack_id: u64) {
         size,
         stack_id,
         timestamp_ns: unsafe { bpf_ktime_get_ns() },
+        source,
+        _pad: 0,
     };
     if LIVE_ALLOCATIONS.insert(&key, &live, 0).is_err() {
         count_loss(LossCounter::LiveMapFull);

@@ -12,7 +12,7 @@ use aya_ebpf::{
     macros::{uprobe, uretprobe},
     programs::{ProbeContext, RetProbeContext},
 };
-use profiler_common::{AllocatorFunction, LossCounter};
+use profiler_common::{AllocationSource, AllocatorFunction, LossCounter};
 
 use crate::{
     accounting::{record_allocation, record_free},
@@ -31,6 +31,23 @@ fn sized(size: u64) -> CallArguments {
         size,
         old_address: 0,
         out_pointer: 0,
+        source: AllocationSource::Libc,
+    }
+}
+
+fn interpreter_sized(size: u64) -> CallArguments {
+    CallArguments {
+        source: AllocationSource::Interpreter,
+        ..sized(size)
+    }
+}
+
+fn resized(old_address: u64, size: u64, source: AllocationSource) -> CallArguments {
+    CallArguments {
+        size,
+        old_address,
+        out_pointer: 0,
+        source,
     }
 }
 
@@ -49,22 +66,15 @@ pub fn calloc_enter(ctx: ProbeContext) -> u32 {
 
 #[uprobe]
 pub fn realloc_enter(ctx: ProbeContext) -> u32 {
-    let arguments = CallArguments {
-        size: arg(&ctx, 1),
-        old_address: arg(&ctx, 0),
-        out_pointer: 0,
-    };
+    let arguments = resized(arg(&ctx, 0), arg(&ctx, 1), AllocationSource::Libc);
     begin_call(AllocatorFunction::Realloc, arguments);
     0
 }
 
 #[uprobe]
 pub fn reallocarray_enter(ctx: ProbeContext) -> u32 {
-    let arguments = CallArguments {
-        size: arg(&ctx, 1).wrapping_mul(arg(&ctx, 2)),
-        old_address: arg(&ctx, 0),
-        out_pointer: 0,
-    };
+    let size = arg(&ctx, 1).wrapping_mul(arg(&ctx, 2));
+    let arguments = resized(arg(&ctx, 0), size, AllocationSource::Libc);
     begin_call(AllocatorFunction::Reallocarray, arguments);
     0
 }
@@ -72,9 +82,8 @@ pub fn reallocarray_enter(ctx: ProbeContext) -> u32 {
 #[uprobe]
 pub fn posix_memalign_enter(ctx: ProbeContext) -> u32 {
     let arguments = CallArguments {
-        size: arg(&ctx, 2),
-        old_address: 0,
         out_pointer: arg(&ctx, 0),
+        ..sized(arg(&ctx, 2))
     };
     begin_call(AllocatorFunction::PosixMemalign, arguments);
     0
@@ -133,7 +142,7 @@ pub fn allocator_return(ctx: RetProbeContext) -> u32 {
         record_free(call.old_address);
     }
     if address != 0 {
-        record_allocation(address, call.size, capture_stack(&ctx));
+        record_allocation(address, call.size, capture_stack(&ctx), call.source);
     }
     0
 }
@@ -146,24 +155,41 @@ pub fn free_enter(ctx: ProbeContext) -> u32 {
 
 #[uprobe]
 pub fn py_malloc_enter(ctx: ProbeContext) -> u32 {
-    begin_call(AllocatorFunction::Malloc, sized(arg(&ctx, 1)));
+    begin_call(AllocatorFunction::Malloc, interpreter_sized(arg(&ctx, 1)));
     0
 }
 
 #[uprobe]
 pub fn py_calloc_enter(ctx: ProbeContext) -> u32 {
     let size = arg(&ctx, 1).wrapping_mul(arg(&ctx, 2));
-    begin_call(AllocatorFunction::Calloc, sized(size));
+    begin_call(AllocatorFunction::Calloc, interpreter_sized(size));
     0
 }
 
 #[uprobe]
 pub fn py_realloc_enter(ctx: ProbeContext) -> u32 {
-    let arguments = CallArguments {
-        size: arg(&ctx, 2),
-        old_address: arg(&ctx, 1),
-        out_pointer: 0,
-    };
+    let arguments = resized(arg(&ctx, 1), arg(&ctx, 2), AllocationSource::Interpreter);
+    begin_call(AllocatorFunction::Realloc, arguments);
+    0
+}
+
+/// The exported wrappers (`PyObject_Malloc(size)`) take no context pointer.
+#[uprobe]
+pub fn pywrap_malloc_enter(ctx: ProbeContext) -> u32 {
+    begin_call(AllocatorFunction::Malloc, interpreter_sized(arg(&ctx, 0)));
+    0
+}
+
+#[uprobe]
+pub fn pywrap_calloc_enter(ctx: ProbeContext) -> u32 {
+    let size = arg(&ctx, 0).wrapping_mul(arg(&ctx, 1));
+    begin_call(AllocatorFunction::Calloc, interpreter_sized(size));
+    0
+}
+
+#[uprobe]
+pub fn pywrap_realloc_enter(ctx: ProbeContext) -> u32 {
+    let arguments = resized(arg(&ctx, 0), arg(&ctx, 1), AllocationSource::Interpreter);
     begin_call(AllocatorFunction::Realloc, arguments);
     0
 }

@@ -4,7 +4,7 @@
 //! would count one block twice.
 
 use aya_ebpf::helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns};
-use profiler_common::{AllocatorFunction, LossCounter, PendingCall};
+use profiler_common::{AllocationSource, AllocatorFunction, LossCounter, PendingCall};
 
 use crate::{losses::count_loss, maps::PENDING_CALLS};
 
@@ -17,6 +17,7 @@ pub struct CallArguments {
     pub size: u64,
     pub old_address: u64,
     pub out_pointer: u64,
+    pub source: AllocationSource,
 }
 
 /// Records an allocator call starting on this thread, or, when this thread
@@ -39,6 +40,8 @@ pub fn begin_call(function: AllocatorFunction, arguments: CallArguments) {
         started_ns: now,
         function: function as u32,
         depth: 0,
+        source: arguments.source as u32,
+        _pad: 0,
     };
     if PENDING_CALLS.insert(&thread, &call, 0).is_err() {
         count_loss(LossCounter::PendingMapFull);

@@ -32,6 +32,7 @@ pub fn walk_python_frames(trace: &mut StackTrace) {
     if offsets.enabled == 0 {
         return;
     }
+    trace.native_len = trace.native_len.min(offsets.native_depth_limit);
     let thread = bpf_get_current_pid_tgid() as u32;
     let Some(&thread_state) = (unsafe { THREAD_STATES.get(&thread) }) else {
         // Ask userspace to rescan the interpreter's threads.

@@ -1,14 +1,16 @@
-//! `leakspy record` and `leakspy run`: trace, write the JSON report, print
-//! its summary.
+//! `leakspy record` and `leakspy run`: trace, write the report (JSON, or
+//! `--format`), print its summary.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+
 use crate::cli::OutputArgs;
 use crate::commands::{EXIT_ERROR, finish_output};
 use crate::config::TraceConfig;
-use crate::error::Error;
+use crate::export;
 use crate::report::{self, Mode, Report};
 use crate::session::{self, EndReason, WindowObserver, WindowSummary};
 use crate::units::format_bytes;
@@ -20,14 +22,12 @@ pub fn run(config: &TraceConfig, output: &OutputArgs) -> anyhow::Result<ExitCode
         to_terminal: std::io::stderr().is_terminal(),
     };
     let outcome = session::trace(config, &mut progress)?;
-    let path = output
-        .output
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("leakspy-{}.json", outcome.report.target.pid)));
-    report::write_atomically(&outcome.report, &path).map_err(|source| Error::WriteReport {
-        path: path.clone(),
-        source,
-    })?;
+    let path = output.output.clone().unwrap_or_else(|| {
+        let pid = outcome.report.target.pid;
+        PathBuf::from(format!("leakspy-{pid}.{}", output.format.extension()))
+    });
+    export::write_file(&outcome.report, output.format, output.top, &path)
+        .with_context(|| format!("cannot write the report to {}", path.display()))?;
     eprintln!(
         "leakspy: {}; report written to {}",
         describe_end(outcome.end),

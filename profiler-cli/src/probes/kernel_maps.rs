@@ -142,3 +142,29 @@ pub fn take_unknown_threads(ebpf: &mut Ebpf) -> Result<bool, Error> {
     }
     Ok(!requested.is_empty())
 }
+
+/// Every allocation recorded live, with its key.
+pub fn live_allocations(ebpf: &Ebpf) -> Result<Vec<(AllocationKey, LiveAllocation)>, Error> {
+    let map = hash_map::<AllocationKey, LiveAllocation>(ebpf, map_names::LIVE_ALLOCATIONS)?;
+    Ok(map.iter().filter_map(Result::ok).collect())
+}
+
+/// Forgets the live allocation at `key` if it is still the one recorded at
+/// `timestamp_ns` (the kernel may have replaced it meanwhile). Returns
+/// whether it was forgotten.
+pub fn forget_allocation(
+    ebpf: &mut Ebpf,
+    key: &AllocationKey,
+    timestamp_ns: u64,
+) -> Result<bool, Error> {
+    let name = map_names::LIVE_ALLOCATIONS;
+    let map = ebpf
+        .map_mut(name)
+        .expect("every map name is in the embedded object");
+    let mut map =
+        BpfHashMap::<_, AllocationKey, LiveAllocation>::try_from(map).map_err(map_error(name))?;
+    match map.get(key, 0) {
+        Ok(live) if live.timestamp_ns == timestamp_ns => Ok(map.remove(key).is_ok()),
+        _ => Ok(false),
+    }
+}

@@ -8,7 +8,7 @@ use crate::error::Error;
 static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/profiler"));
 
 /// Names of every uprobe program in the object.
-pub const UPROBE_PROGRAMS: [&str; 14] = [
+pub const UPROBE_PROGRAMS: [&str; 17] = [
     "malloc_enter",
     "calloc_enter",
     "realloc_enter",
@@ -23,6 +23,9 @@ pub const UPROBE_PROGRAMS: [&str; 14] = [
     "py_calloc_enter",
     "py_realloc_enter",
     "py_free_enter",
+    "pywrap_malloc_enter",
+    "pywrap_calloc_enter",
+    "pywrap_realloc_enter",
 ];
 
 /// Loads the object and every program into the kernel, unattached.

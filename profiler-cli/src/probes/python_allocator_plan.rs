@@ -7,8 +7,9 @@ use crate::probes::allocator_probes::{Location, ProbeSite, return_site};
 use crate::process::maps::{MemoryMap, mapped_file_path};
 use crate::python::allocator_table::{DomainTable, Operation};
 
-/// The entry program for one operation of a table function.
-fn entry_program(operation: Operation) -> &'static str {
+/// The entry program for one operation of a table function, which takes
+/// its context pointer first.
+fn table_entry_program(operation: Operation) -> &'static str {
     match operation {
         Operation::Malloc => "py_malloc_enter",
         Operation::Calloc => "py_calloc_enter",
@@ -17,16 +18,36 @@ fn entry_program(operation: Operation) -> &'static str {
     }
 }
 
+/// The entry program for one operation of an exported wrapper, whose
+/// arguments sit where libc's do.
+fn wrapper_entry_program(operation: Operation) -> &'static str {
+    match operation {
+        Operation::Malloc => "pywrap_malloc_enter",
+        Operation::Calloc => "pywrap_calloc_enter",
+        Operation::Realloc => "pywrap_realloc_enter",
+        Operation::Free => "free_enter",
+    }
+}
+
 /// The sites for `tables`, in attach order: frees, returns, entries. A
 /// function shared by several tables (pymalloc serves both the object and
-/// the mem domain) is probed once. Addresses outside any file mapping are
-/// skipped with a warning.
+/// the mem domain) is probed once. Wrappers with an inlined copy of their
+/// function are probed too: a block they free never reaches the function.
+/// Addresses outside any file mapping are skipped with a warning.
 pub fn python_plan(pid: u32, maps: &[MemoryMap], tables: &[&DomainTable]) -> Vec<ProbeSite> {
     let mut functions: BTreeSet<(u64, u8, &'static str)> = BTreeSet::new();
     for table in tables {
-        for (operation, &address) in &table.functions {
-            let rank = if *operation == Operation::Free { 0 } else { 1 };
-            functions.insert((address, rank, entry_program(*operation)));
+        let table_functions = table
+            .functions
+            .iter()
+            .map(|(operation, &address)| (*operation, address, table_entry_program(*operation)));
+        let wrappers = table
+            .guarded_wrappers
+            .iter()
+            .map(|(operation, &address)| (*operation, address, wrapper_entry_program(*operation)));
+        for (operation, address, program) in table_functions.chain(wrappers) {
+            let rank = if operation == Operation::Free { 0 } else { 1 };
+            functions.insert((address, rank, program));
         }
     }
     let mut frees = Vec::new();

@@ -86,6 +86,53 @@ impl MemoryReader for ProcessMemory {
     }
 }
 
+impl ProcessMemory {
+    /// The 8-byte words at `addresses`, None where one cannot be read.
+    /// Reads in batches of one system call per 1024 words.
+    pub fn read_words(&self, addresses: &[u64]) -> Vec<Option<u64>> {
+        const BATCH: usize = 1024;
+        let mut words = vec![None; addresses.len()];
+        let mut start = 0;
+        while start < addresses.len() {
+            let batch = &addresses[start..(start + BATCH).min(addresses.len())];
+            let mut buffer = vec![0u64; batch.len()];
+            let local: Vec<libc::iovec> = buffer
+                .iter_mut()
+                .map(|word| libc::iovec {
+                    iov_base: (word as *mut u64).cast(),
+                    iov_len: 8,
+                })
+                .collect();
+            let remote: Vec<libc::iovec> = batch
+                .iter()
+                .map(|&address| libc::iovec {
+                    iov_base: address as *mut libc::c_void,
+                    iov_len: 8,
+                })
+                .collect();
+            // SAFETY: each local iovec covers one u64 of `buffer`; the kernel
+            // checks the remote ones against the target's address space.
+            let read = unsafe {
+                libc::process_vm_readv(
+                    self.pid as i32,
+                    local.as_ptr(),
+                    local.len() as libc::c_ulong,
+                    remote.as_ptr(),
+                    remote.len() as libc::c_ulong,
+                    0,
+                )
+            };
+            // The kernel stops at the first word it cannot read: skip it.
+            let whole = if read > 0 { read as usize / 8 } else { 0 };
+            for (index, word) in buffer.iter().take(whole).enumerate() {
+                words[start + index] = Some(*word);
+            }
+            start += whole.max(1).min(batch.len());
+        }
+        words
+    }
+}
+
 /// Memory made of byte buffers placed at chosen addresses, for tests.
 #[derive(Debug, Default)]
 pub struct FakeMemory {
@@ -129,6 +176,24 @@ mod tests {
         };
         assert_eq!(memory.read_u64(&value as *const u64 as u64).unwrap(), value);
         assert!(memory.read_u64(8).is_err(), "page zero is never mapped");
+    }
+
+    #[test]
+    fn words_are_read_in_batches_and_unreadable_ones_are_none() {
+        let values: Vec<u64> = (0..3000).collect();
+        let mut addresses: Vec<u64> = values
+            .iter()
+            .map(|value| value as *const u64 as u64)
+            .collect();
+        addresses[1500] = 8;
+        let memory = ProcessMemory {
+            pid: std::process::id(),
+        };
+        let words = memory.read_words(&addresses);
+        assert_eq!(words[0], Some(0));
+        assert_eq!(words[1499], Some(1499));
+        assert_eq!(words[1500], None);
+        assert_eq!(words[2999], Some(2999));
     }
 
     #[test]

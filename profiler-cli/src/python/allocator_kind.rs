@@ -68,6 +68,7 @@ mod tests {
         DomainTable {
             context,
             functions: HashMap::from([(Operation::Malloc, malloc)]),
+            guarded_wrappers: HashMap::new(),
         }
     }
 

@@ -25,8 +25,8 @@ pub struct InterpreterBinary {
     pub open_path: PathBuf,
     /// Added to an ELF virtual address to get the runtime address.
     pub load_bias: u64,
-    /// Runtime addresses of the symbols found, by name.
-    symbols: HashMap<String, u64>,
+    /// Runtime addresses and sizes of the symbols found, by name.
+    symbols: HashMap<String, (u64, u64)>,
     /// The NUL-terminated strings of the form "3.M.N" in .rodata: PY_VERSION
     /// is one of them.
     version_strings: Vec<String>,
@@ -35,7 +35,12 @@ pub struct InterpreterBinary {
 impl InterpreterBinary {
     /// The runtime address of `name`, if the binary defines it.
     pub fn symbol(&self, name: &str) -> Option<u64> {
-        self.symbols.get(name).copied()
+        self.symbols.get(name).map(|&(address, _)| address)
+    }
+
+    /// The size in bytes the symbol table gives `name` (0 when unknown).
+    pub fn symbol_size(&self, name: &str) -> Option<u64> {
+        self.symbols.get(name).map(|&(_, size)| size)
     }
 
     /// The micro version of a 3.`minor` interpreter, from the PY_VERSION
@@ -119,7 +124,9 @@ fn load(
     for symbol in elf.dynamic_symbols().chain(elf.symbols()) {
         let Ok(name) = symbol.name() else { continue };
         if symbol.is_definition() && (name == RUNTIME_SYMBOL || wanted.contains(&name)) {
-            symbols.entry(name.to_string()).or_insert(symbol.address());
+            symbols
+                .entry(name.to_string())
+                .or_insert((symbol.address(), symbol.size()));
         }
     }
     if !symbols.contains_key(RUNTIME_SYMBOL) {
@@ -131,7 +138,7 @@ fn load(
         .collect();
     let load_bias = load_bias(map, &segments)
         .ok_or_else(|| binary_error("no loadable segment covers its first mapping".into()))?;
-    for address in symbols.values_mut() {
+    for (address, _) in symbols.values_mut() {
         *address = address.wrapping_add(load_bias);
     }
     let version_strings = elf

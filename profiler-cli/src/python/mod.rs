@@ -8,6 +8,7 @@ pub mod code_objects;
 pub mod interpreter_binary;
 pub mod line_table;
 pub mod offsets;
+pub mod pymalloc_evidence;
 pub mod runtime;
 pub mod thread_map;
 

@@ -13,7 +13,9 @@ use crate::error::Error;
 use crate::probes::allocator_probes::{self, AttachedProbes, libc_plan};
 use crate::probes::{kernel_maps, loader};
 use crate::process::{allocator_object, maps, status};
+use crate::python::allocator_kind::AllocatorKind;
 use crate::report::{Report, Target, Window};
+use crate::session::freed_blocks::FreedBlocks;
 use crate::session::python_tracking::PythonTracking;
 use crate::session::report_builder::{TraceFacts, build_report};
 use crate::session::signals::{Signals, Wakeup};
@@ -91,6 +93,7 @@ struct Session<'a> {
     ebpf: Ebpf,
     probes: Option<AttachedProbes>,
     python: PythonTracking,
+    freed_blocks: FreedBlocks,
     child: Option<SpawnedChild>,
     pid: u32,
     command: String,
@@ -113,6 +116,7 @@ impl<'a> Session<'a> {
             ebpf,
             probes: None,
             python: PythonTracking::default(),
+            freed_blocks: FreedBlocks::default(),
             child: None,
             pid: 0,
             command: String::new(),
@@ -310,6 +314,7 @@ impl<'a> Session<'a> {
         kernel_maps::clear(&mut self.ebpf)?;
         self.recorder.forget_stacks();
         self.symbols.clear();
+        self.freed_blocks = FreedBlocks::default();
         self.notes.clear();
         self.command = status::command_line(self.pid).unwrap_or_default();
         // A static executable has its allocator already; others wait for
@@ -324,7 +329,14 @@ impl<'a> Session<'a> {
         observer: &mut dyn WindowObserver,
     ) -> Result<(), Error> {
         self.python.refresh_threads(&mut self.ebpf)?;
-        let totals = kernel_maps::stack_counters(&self.ebpf)?;
+        let frees_hidden = self.python.active().is_some_and(|active| {
+            active.inlines_frees && active.allocator == Some(AllocatorKind::Pymalloc)
+        });
+        if frees_hidden {
+            self.freed_blocks.sweep(&mut self.ebpf, self.pid)?;
+        }
+        let mut totals = kernel_maps::stack_counters(&self.ebpf)?;
+        self.freed_blocks.credit(&mut totals);
         if let Ok(maps) = maps::read_maps(self.pid) {
             self.latest_maps = maps;
         }
@@ -401,6 +413,7 @@ impl<'a> Session<'a> {
         }
         notes.extend(self.notes.iter().cloned());
         notes.extend(self.symbols.stack_quality_notes());
+        notes.extend(self.freed_blocks.note());
         let facts = TraceFacts {
             mode: self.config.mode,
             target: Target {

@@ -2,6 +2,7 @@
 //! the target, and stops on signal, exit or deadline.
 
 mod engine;
+mod freed_blocks;
 mod python_tracking;
 mod report_builder;
 mod signals;

@@ -17,11 +17,19 @@ use crate::python::runtime::{PythonRuntime, discover};
 use crate::python::thread_map::ThreadMap;
 use crate::symbolize::Symbolizer;
 
+/// Native frames kept above the Python frames: the allocator's caller (a C
+/// extension, libffi, the interpreter). Beyond it the interpreters at hand,
+/// built without frame pointers, give garbage.
+const NATIVE_FRAMES_ABOVE_PYTHON: u32 = 1;
+
 /// A runtime whose frames the kernel walks and whose allocator is probed.
 pub struct ActivePython {
     pub runtime: PythonRuntime,
     /// None when the allocator table could not be read.
     pub allocator: Option<AllocatorKind>,
+    /// The build inlines pymalloc's free behind guards: some frees reach
+    /// no probe, and must be found in memory.
+    pub inlines_frees: bool,
     threads: ThreadMap,
     probes: AttachedProbes,
 }
@@ -133,14 +141,18 @@ fn activate(
     let mut offsets = runtime.layout.walker;
     offsets.enabled = 1;
     offsets.depth_limit = depth_limit;
+    offsets.native_depth_limit = NATIVE_FRAMES_ABOVE_PYTHON;
     offsets.finalizing_address = runtime.runtime_address + runtime.layout.runtime_finalizing;
     kernel_maps::set_python_offsets(ebpf, &offsets)?;
 
     let memory = runtime.memory();
     let tables = [Domain::Object, Domain::Mem, Domain::Raw]
         .map(|domain| read_domain(&memory, &runtime.binary, domain));
-    let (allocator, probes) = match tables {
+    let (allocator, inlines_frees, probes) = match tables {
         [Ok(object), Ok(mem), Ok(raw)] => {
+            let inlines_frees = [&object, &mem]
+                .iter()
+                .any(|table| table.guarded_wrappers.contains_key(&Operation::Free));
             let malloc_name = object
                 .functions
                 .get(&Operation::Malloc)
@@ -151,7 +163,7 @@ fn activate(
             let allocator = Some(classify(&object, &raw, malloc_name.as_deref()));
             let plan = python_plan(runtime.pid, maps, &[&object, &mem]);
             let probes = allocator_probes::attach(ebpf, &plan, runtime.pid, &[])?;
-            (allocator, probes)
+            (allocator, inlines_frees, probes)
         }
         [object, mem, raw] => {
             let error = [object, mem, raw].into_iter().find_map(Result::err);
@@ -159,7 +171,7 @@ fn activate(
                 "the interpreter's allocator is not probed, only libc's: {}",
                 error.map_or_else(String::new, |error| error.to_string())
             );
-            (None, AttachedProbes::default())
+            (None, false, AttachedProbes::default())
         }
     };
     log::info!(
@@ -174,6 +186,7 @@ fn activate(
     Ok(ActivePython {
         runtime,
         allocator,
+        inlines_frees,
         threads,
         probes,
     })

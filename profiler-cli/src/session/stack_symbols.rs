@@ -92,6 +92,13 @@ impl StackSymbols {
         // Captured in return probes: every native address is a return
         // address, the first one included.
         for &address in &trace.native[..native_len] {
+            let in_code = maps
+                .iter()
+                .any(|map| map.contains(address) && map.executable);
+            if !in_code {
+                // A frame-pointer chain gone astray: nothing past it is real.
+                break;
+            }
             let symbolized = self.symbolizer.symbolize(pid, maps, address, true);
             let in_interpreter = interpreter.is_some_and(|path| {
                 symbolized

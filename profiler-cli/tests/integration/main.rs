@@ -5,6 +5,7 @@
 
 mod cli_errors;
 mod detach;
+mod exports;
 mod interpreters;
 mod precise_native;
 mod python_stacks;

@@ -36,6 +36,11 @@ const CTYPES: Fixture = Fixture {
     churn: "scratch_buffers",
 };
 
+/// What a failure message needs besides the stacks: notes and losses.
+fn context(report: &Report) -> String {
+    format!("notes {:?}, lost {:?}", report.notes, report.lost_events)
+}
+
 /// Checks one report against its fixture; returns a description of the
 /// failure instead of panicking, so every interpreter is tried.
 fn check(report: &Report, fixture: &Fixture) -> Result<(), String> {
@@ -52,7 +57,7 @@ fn check(report: &Report, fixture: &Fixture) -> Result<(), String> {
         .stacks
         .iter()
         .find(|stack| stack.verdict == Verdict::Leak)
-        .ok_or("no stack judged a leak")?;
+        .ok_or_else(|| format!("no stack judged a leak; {}", context(report)))?;
     let frame = leak
         .frames
         .iter()
@@ -91,12 +96,30 @@ fn run_fixture(
     fixture: &Fixture,
     report_path: &Path,
 ) -> Result<Report, String> {
+    run_fixture_with(interpreter, fixture, report_path, &[], &[])
+}
+
+/// Runs `fixture` under `leakspy run` with extra interpreter options and
+/// environment variables.
+fn run_fixture_with(
+    interpreter: &Interpreter,
+    fixture: &Fixture,
+    report_path: &Path,
+    options: &[&str],
+    environment: &[(&str, &str)],
+) -> Result<Report, String> {
     let script = interpreter.fixtures().join(fixture.file);
+    let mut argv = interpreter.argv(&script);
+    let script_index = argv.len() - 1;
+    for option in options.iter().rev() {
+        argv.insert(script_index, option.to_string());
+    }
     let output = leakspy()
+        .envs(environment.iter().copied())
         .args(["run", "--window", "0.5", "-o"])
         .arg(report_path)
         .arg("--")
-        .args(interpreter.argv(&script))
+        .args(&argv)
         .args([ROUNDS, INTERVAL])
         .output()
         .map_err(|error| error.to_string())?;
@@ -180,4 +203,62 @@ fn record_attaches_to_running_interpreters() {
             record_waiting_target(&argv, path).and_then(|report| check(&report, &MAIN_THREAD))
         },
     );
+}
+
+/// The report names the allocator CPython runs with, read from its table,
+/// and the leak is found whichever it is.
+#[test]
+fn the_allocator_in_use_is_named() {
+    let Some(_guard) = privileged("the_allocator_in_use_is_named") else {
+        return;
+    };
+    let interpreters = available();
+    let by_name = |name: &str| {
+        interpreters
+            .iter()
+            .find(|interpreter| interpreter.name.contains(name))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut failures = Vec::new();
+    let cases: [(&str, &[&str], &[(&str, &str)], &str); 5] = [
+        ("pyenv 3.11", &[], &[], "pymalloc"),
+        (
+            "pyenv 3.11",
+            &[],
+            &[("PYTHONMALLOC", "malloc")],
+            "malloc (PYTHONMALLOC=malloc)",
+        ),
+        (
+            "pyenv 3.11",
+            &[],
+            &[("PYTHONMALLOC", "pymalloc_debug")],
+            "debug hooks",
+        ),
+        (
+            "pyenv 3.11",
+            &["-X", "tracemalloc"],
+            &[],
+            "tracemalloc hooks",
+        ),
+        // Stripped and LTO: the kind comes from the tables alone.
+        ("Debian bookworm 3.11", &[], &[], "pymalloc"),
+    ];
+    for (index, (name, options, environment, expected)) in cases.into_iter().enumerate() {
+        let Some(interpreter) = by_name(name) else {
+            continue;
+        };
+        let path = dir.path().join(format!("{index}.json"));
+        let outcome = run_fixture_with(interpreter, &MAIN_THREAD, &path, options, environment)
+            .and_then(|report| {
+                let named = report.target.python_allocator.as_deref();
+                if named != Some(expected) {
+                    return Err(format!("allocator {named:?}, expected {expected:?}"));
+                }
+                check(&report, &MAIN_THREAD)
+            });
+        if let Err(failure) = outcome {
+            failures.push(format!("{name} {options:?} {environment:?}: {failure}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

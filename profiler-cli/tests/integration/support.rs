@@ -136,8 +136,10 @@ pub fn record_waiting_target(argv: &[String], report_path: &Path) -> Result<Repo
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|error| format!("cannot start {argv:?}: {error}"))?;
+    // Kept open until the target ends: it prints again when it is done.
+    let mut target_stdout = BufReader::new(target.stdout.take().expect("stdout is piped"));
     let mut first_line = String::new();
-    BufReader::new(target.stdout.take().expect("stdout is piped"))
+    target_stdout
         .read_line(&mut first_line)
         .map_err(|error| error.to_string())?;
     let mut command = leakspy();
@@ -159,13 +161,14 @@ pub fn record_waiting_target(argv: &[String], report_path: &Path) -> Result<Repo
         .expect("stdin is piped")
         .write_all(b"go\n")
         .map_err(|error| error.to_string())?;
+    let said = rest_of(target_stdout);
     let status = target.wait().map_err(|error| error.to_string())?;
     let output = tracer
         .wait_with_output()
         .map_err(|error| error.to_string())?;
     if !status.success() || !output.status.success() {
         return Err(format!(
-            "target {status}, leakspy {}: {}",
+            "target {status} (it said {said:?}), leakspy {}: {}",
             output.status,
             rest_of(stderr)
         ));

@@ -1,0 +1,115 @@
+//! What the trend rule looks at, measured on the judged part of one
+//! stack's series: the later half of its points, and at least
+//! [`JUDGED_MIN_STEPS`] steps.
+
+use super::kendall::trend_strength;
+use super::theil_sen::median_pairwise_slope;
+
+/// The judged part holds at least this many window-to-window steps (when
+/// the series has them), so a short flat tail cannot hide a leak.
+pub const JUDGED_MIN_STEPS: usize = 3;
+
+/// The measurements of one series' judged part.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Features {
+    /// Window-to-window steps in the judged part.
+    pub steps: usize,
+    /// How many of them rose.
+    pub rises: usize,
+    /// Live bytes at the start and at the end of the judged part.
+    pub first: u64,
+    pub last: u64,
+    /// Theil–Sen slope, in bytes per window.
+    pub slope_per_window: f64,
+    /// Kendall's tau of live bytes against time, in [-1, 1].
+    pub strength: f64,
+    /// The share of steps that rose, counted from the first rise (a leak
+    /// may start late), in [0, 1]; 0 when nothing rose.
+    pub steadiness: f64,
+    /// Whether memory came back: the largest fall from an earlier high, as
+    /// a share of that high, in [0, 1]. A series that ends below its
+    /// maximum came back at least by that much.
+    pub came_back: f64,
+    /// Steps since the last rise: how long growth has stopped.
+    pub steps_since_rise: usize,
+}
+
+impl Features {
+    /// Measures `series`, the live bytes at the end of each window, after
+    /// the implicit 0 at the start of tracing.
+    pub fn of(series: &[u64]) -> Features {
+        let points: Vec<u64> = std::iter::once(0).chain(series.iter().copied()).collect();
+        let judged_points = points.len().div_ceil(2).max(JUDGED_MIN_STEPS + 1);
+        let judged = &points[points.len().saturating_sub(judged_points)..];
+        let rising: Vec<bool> = judged.windows(2).map(|step| step[1] > step[0]).collect();
+        let rises = rising.iter().filter(|&&rose| rose).count();
+        let steadiness = match rising.iter().position(|&rose| rose) {
+            Some(first_rise) => rises as f64 / (rising.len() - first_rise) as f64,
+            None => 0.0,
+        };
+        let steps_since_rise = rising.iter().rev().take_while(|&&rose| !rose).count();
+        Features {
+            steps: rising.len(),
+            rises,
+            first: judged[0],
+            last: judged[judged.len() - 1],
+            slope_per_window: median_pairwise_slope(judged),
+            strength: trend_strength(judged),
+            steadiness,
+            came_back: largest_fall_share(judged),
+            steps_since_rise,
+        }
+    }
+}
+
+/// The largest fall from an earlier high, as a share of that high.
+fn largest_fall_share(points: &[u64]) -> f64 {
+    let mut high = 0u64;
+    let mut share: f64 = 0.0;
+    for &value in points {
+        high = high.max(value);
+        if high > 0 {
+            share = share.max((high - value) as f64 / high as f64);
+        }
+    }
+    share
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_judged_part_is_the_later_half_and_at_least_three_steps() {
+        // 0 + 10 values: 11 points, the later 6 (5 steps) are judged.
+        let series: Vec<u64> = (1..=10).collect();
+        let features = Features::of(&series);
+        assert_eq!((features.steps, features.first, features.last), (5, 5, 10));
+        // 0 + 4 values: 5 points, but at least 4 (3 steps).
+        let features = Features::of(&[1, 2, 3, 4]);
+        assert_eq!((features.steps, features.first), (3, 1));
+        // Shorter series are judged whole, from the implicit 0.
+        let features = Features::of(&[8]);
+        assert_eq!((features.steps, features.first, features.last), (1, 0, 8));
+        let features = Features::of(&[]);
+        assert_eq!((features.steps, features.first, features.last), (0, 0, 0));
+    }
+
+    #[test]
+    fn steadiness_counts_from_the_first_rise() {
+        // Judged: [5, 5, 5, 6, 7, 7]: from the first rise, 2 of 3 steps rose.
+        let features = Features::of(&[5, 5, 5, 5, 5, 5, 6, 7, 7]);
+        assert_eq!(features.rises, 2);
+        assert!((features.steadiness - 2.0 / 3.0).abs() < 1e-12);
+        assert_eq!(features.steps_since_rise, 1);
+        assert_eq!(Features::of(&[5, 5, 5, 5]).steadiness, 0.0);
+    }
+
+    #[test]
+    fn came_back_is_the_largest_fall_from_a_high() {
+        assert_eq!(Features::of(&[10, 20, 30, 40]).came_back, 0.0);
+        // Judged [40, 10, 30, 20]: fell from 40 to 10.
+        assert_eq!(Features::of(&[20, 40, 10, 30, 20]).came_back, 0.75);
+        assert_eq!(largest_fall_share(&[0, 0]), 0.0);
+    }
+}
