@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{TargetSpec, TraceConfig};
 use crate::export::Format;
+use crate::gate::{GrowthLimit, parse_limit};
 use crate::report::Mode;
 use crate::units::parse_duration;
 
@@ -31,7 +32,7 @@ pub enum Command {
     Run(RunArgs),
     /// Show the stacks whose live memory grows, refreshed every window.
     Top(TopArgs),
-    /// Print the summary of a saved report.
+    /// Print the summary of a saved report, or export it (--format).
     Report(ReportArgs),
 }
 
@@ -86,6 +87,11 @@ pub struct OutputArgs {
     /// How many stacks the printed summary shows.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// For CI: exit 1 when a stack judged a leak grew more than SIZE over the
+    /// trace (its live bytes at the end), or faster than SIZE per minute with
+    /// /min, such as 5MiB or 1MiB/min. A failing traced command still exits 2.
+    #[arg(long, value_name = "SIZE[/min]", value_parser = parse_limit)]
+    pub fail_on_growth: Option<GrowthLimit>,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,5 @@
 //! `leakspy record` and `leakspy run`: trace, write the report (JSON, or
-//! `--format`), print its summary.
+//! `--format`), print its summary, and apply the `--fail-on-growth` gate.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use crate::cli::OutputArgs;
 use crate::commands::{EXIT_ERROR, finish_output};
 use crate::config::TraceConfig;
 use crate::export;
+use crate::gate;
 use crate::report::{self, Mode, Report};
 use crate::session::{self, EndReason, WindowObserver, WindowSummary};
 use crate::units::format_bytes;
@@ -34,12 +35,20 @@ pub fn run(config: &TraceConfig, output: &OutputArgs) -> anyhow::Result<ExitCode
         path.display()
     );
     let printed = print_summary(&outcome.report, output.top);
+    let gate = output
+        .fail_on_growth
+        .map(|limit| gate::check(&outcome.report, limit));
+    if let Some(gate) = &gate {
+        gate::write_summary(gate, &mut std::io::stderr().lock())?;
+    }
     let code = finish_output(printed)?;
+    // A failed command's 2 wins over the gate's 1 (see crate::gate).
     match outcome.end {
         EndReason::TargetExited(Some(status)) if status != 0 => {
             eprintln!("leakspy: the traced command exited with status {status}");
             Ok(ExitCode::from(EXIT_ERROR))
         }
+        _ if gate.is_some_and(|gate| !gate.passed()) => Ok(ExitCode::from(gate::EXIT_GROWTH)),
         _ => Ok(code),
     }
 }

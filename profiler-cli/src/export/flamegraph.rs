@@ -84,7 +84,7 @@ fn nothing_live_svg(title: &str) -> String {
             "\n",
             r#"<text x="600" y="30" text-anchor="middle" font-family="Verdana" font-size="17">{title}</text>"#,
             "\n",
-            r#"<text x="600" y="65" text-anchor="middle" font-family="Verdana" font-size="14">Nothing is live: no stack holds memory at the end of tracing.</text>"#,
+            r#"<text x="600" y="65" text-anchor="middle" font-family="Verdana" font-size="14">Nothing is live: no stack in this report holds memory at the end of tracing.</text>"#,
             "\n</svg>\n"
         ),
         title = title

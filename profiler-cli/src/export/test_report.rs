@@ -37,6 +37,7 @@ pub fn sample_report() -> Report {
     let stable = Stack {
         id: "0x7".into(),
         verdict: Verdict::Stable,
+        confidence: 0.5,
         live_bytes: 64 << 10,
         live_count: 16,
         alloc_bytes: 1 << 20,
@@ -59,6 +60,7 @@ pub fn sample_report() -> Report {
     let freed = Stack {
         id: "0x9".into(),
         verdict: Verdict::Churn,
+        confidence: 0.5,
         live_bytes: 0,
         live_count: 0,
         alloc_bytes: 4096,

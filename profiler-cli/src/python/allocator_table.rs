@@ -232,13 +232,14 @@ pub fn indirect_call_slot(
                 instruction.op1_kind(),
                 OpKind::Immediate8to64 | OpKind::Immediate32to64 | OpKind::Immediate32
             );
-        if compares_with_constant {
-            if let Some(&slot) = loaded_from.get(&register) {
-                return Some(SlotUse {
-                    slot,
-                    guarded: true,
-                });
-            }
+        if let Some(&slot) = loaded_from
+            .get(&register)
+            .filter(|_| compares_with_constant)
+        {
+            return Some(SlotUse {
+                slot,
+                guarded: true,
+            });
         }
         let writes = matches!(
             info.info(&instruction).op0_access(),

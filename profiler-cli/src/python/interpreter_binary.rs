@@ -220,7 +220,7 @@ mod tests {
     #[test]
     fn version_strings_end_nul_terminated_strings() {
         let data =
-            b"\x003.9.18\0/tmp/Python-3.9.17\0\x003.10\0x.3.9.2\03.11.7rc1\013.9.1\0/v/3.13.5\0";
+            b"\x003.9.18\x00/tmp/Python-3.9.17\x00\x003.10\x00x.3.9.2\x003.11.7rc1\x0013.9.1\x00/v/3.13.5\x00";
         let found = ["3.9.18", "3.9.17", "3.13.5"].map(String::from);
         assert_eq!(version_strings(data), found.to_vec());
     }

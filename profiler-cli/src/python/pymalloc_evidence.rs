@@ -41,16 +41,31 @@ mod tests {
     fn free_list_links_point_into_the_same_pool() {
         let block = 0x7f00_1234_5040;
         assert!(
-            looks_freed(block, 0x7f00_1234_5100),
+            may_link(block, 0x7f00_1234_5100),
             "a later block of the pool"
         );
         assert!(
-            looks_freed(block, 0x7f00_1234_4010),
+            may_link(block, 0x7f00_1234_4010),
             "an earlier block of the pool"
         );
-        assert!(!looks_freed(block, 1), "a reference count");
-        assert!(!looks_freed(block, 0), "NULL is no evidence");
-        assert!(!looks_freed(block, 0x7f00_1235_0000), "another pool");
-        assert!(!looks_freed(block, block), "a block never links to itself");
+        assert!(!may_link(block, 1), "a reference count");
+        assert!(!may_link(block, 0), "NULL is no evidence");
+        assert!(!may_link(block, 0x7f00_1235_0000), "another pool");
+        assert!(!may_link(block, block), "a block never links to itself");
+    }
+
+    #[test]
+    fn a_link_must_lead_to_a_free_block() {
+        let block = 0x7f00_1234_5040;
+        let next = 0x7f00_1234_5100;
+        assert!(looks_freed(block, next, 0), "the last free block");
+        assert!(
+            looks_freed(block, next, 0x7f00_1234_5200),
+            "a free block with a successor"
+        );
+        assert!(
+            !looks_freed(block, next, 3),
+            "a live object: its reference count"
+        );
     }
 }

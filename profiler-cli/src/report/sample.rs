@@ -22,6 +22,7 @@ pub(crate) fn sample_report() -> Report {
     let leak = Stack {
         id: "0x2a".into(),
         verdict: Verdict::Leak,
+        confidence: 0.65,
         live_bytes: 3 << 20,
         live_count: 3072,
         alloc_bytes: 4 << 20,
@@ -51,6 +52,7 @@ pub(crate) fn sample_report() -> Report {
     let stable = Stack {
         id: "0x7".into(),
         verdict: Verdict::Stable,
+        confidence: 0.5,
         live_bytes: 64 << 10,
         live_count: 16,
         alloc_bytes: 1 << 20,

@@ -101,12 +101,18 @@ pub struct Stack {
     /// The kernel stack id in hex, "0x...".
     pub id: String,
     pub verdict: Verdict,
+    /// How sure the verdict is, in [0, 1]. Added within v1: a report
+    /// written without it reads as 0.
+    #[serde(default)]
+    pub confidence: f64,
     pub live_bytes: u64,
     pub live_count: u64,
     pub alloc_bytes: u64,
     pub alloc_count: u64,
     pub freed_bytes: u64,
     pub freed_count: u64,
+    /// The Theil–Sen slope of the judged part of `series` (see
+    /// [`crate::trend`]).
     pub growth_bytes_per_min: f64,
     /// Live bytes at the end of each window.
     pub series: Vec<u64>,

@@ -385,10 +385,10 @@ impl<'a> Session<'a> {
         let now = Instant::now();
         let partial =
             now.saturating_duration_since(self.window_started) > Duration::from_millis(10);
-        if !self.final_window_taken && (partial || self.recorder.windows().is_empty()) {
-            if let Err(error) = self.close_window(now, &mut NoObserver) {
-                log::warn!("the last window could not be read: {error}");
-            }
+        let last_window_due =
+            !self.final_window_taken && (partial || self.recorder.windows().is_empty());
+        if last_window_due && let Err(error) = self.close_window(now, &mut NoObserver) {
+            log::warn!("the last window could not be read: {error}");
         }
         self.python.detach_probes(&mut self.ebpf);
         if let Some(probes) = self.probes.take() {

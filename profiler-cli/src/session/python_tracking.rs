@@ -41,7 +41,7 @@ pub enum PythonTracking {
     #[default]
     Searching,
     /// Found, waiting for Py_Initialize to create the main interpreter.
-    Found(PythonRuntime),
+    Found(Box<PythonRuntime>),
     Active(Box<ActivePython>),
 }
 
@@ -56,7 +56,7 @@ impl PythonTracking {
     ) -> Result<(), Error> {
         if let PythonTracking::Searching = self {
             match discover(pid, maps) {
-                Ok(Some(runtime)) => *self = PythonTracking::Found(runtime),
+                Ok(Some(runtime)) => *self = PythonTracking::Found(Box::new(runtime)),
                 Ok(None) => return Ok(()),
                 Err(error) => {
                     log::debug!("no Python runtime yet in {pid}: {error}");
@@ -71,12 +71,12 @@ impl PythonTracking {
             let PythonTracking::Found(runtime) = std::mem::take(self) else {
                 unreachable!("matched above")
             };
-            *self = PythonTracking::Active(Box::new(activate(ebpf, runtime, maps, depth_limit)?));
+            *self = PythonTracking::Active(Box::new(activate(ebpf, *runtime, maps, depth_limit)?));
         }
-        if let PythonTracking::Active(active) = self {
-            if kernel_maps::take_unknown_threads(ebpf)? {
-                active.rescan_threads(ebpf)?;
-            }
+        if let PythonTracking::Active(active) = self
+            && kernel_maps::take_unknown_threads(ebpf)?
+        {
+            active.rescan_threads(ebpf)?;
         }
         Ok(())
     }

@@ -7,9 +7,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::frame::Frame;
-use crate::report::{self, Mode, Report, Stack, Target, Totals, verdict};
+use crate::report::{self, Mode, Report, Stack, Target, Totals};
 use crate::session::stack_symbols::StackSymbols;
 use crate::session::windows::{StackHistory, WindowRecorder};
+use crate::trend;
 
 /// What the report says about the trace itself.
 #[derive(Clone, Debug)]
@@ -36,21 +37,22 @@ pub fn build_report(
         .sum();
     let mut stacks: Vec<Stack> = histories
         .into_iter()
-        .map(|(id, frames, history)| Stack {
-            id: format!("{id:#018x}"),
-            verdict: verdict::judge(&history.series, all_live),
-            live_bytes: history.live_bytes(),
-            live_count: history.live_count(),
-            alloc_bytes: history.counters.alloc_bytes,
-            alloc_count: history.counters.alloc_count,
-            freed_bytes: history.counters.freed_bytes,
-            freed_count: history.counters.freed_count,
-            growth_bytes_per_min: verdict::growth_bytes_per_min(
-                &history.series,
-                facts.window_seconds,
-            ),
-            series: history.series,
-            frames,
+        .map(|(id, frames, history)| {
+            let trend = trend::analyze(&history.series, facts.window_seconds, all_live);
+            Stack {
+                id: format!("{id:#018x}"),
+                verdict: trend.verdict,
+                confidence: trend.confidence,
+                live_bytes: history.live_bytes(),
+                live_count: history.live_count(),
+                alloc_bytes: history.counters.alloc_bytes,
+                alloc_count: history.counters.alloc_count,
+                freed_bytes: history.counters.freed_bytes,
+                freed_count: history.counters.freed_count,
+                growth_bytes_per_min: trend.growth_bytes_per_min,
+                series: history.series,
+                frames,
+            }
         })
         .collect();
     report::rank(&mut stacks);

@@ -97,7 +97,7 @@ mod tests {
 
     #[test]
     fn steadiness_counts_from_the_first_rise() {
-        // Judged: [5, 5, 5, 6, 7, 7]: from the first rise, 2 of 3 steps rose.
+        // Judged: [5, 5, 6, 7, 7]: from the first rise, 2 of 3 steps rose.
         let features = Features::of(&[5, 5, 5, 5, 5, 5, 6, 7, 7]);
         assert_eq!(features.rises, 2);
         assert!((features.steadiness - 2.0 / 3.0).abs() < 1e-12);

@@ -33,6 +33,7 @@ fn leaking_report() -> Report {
     let stack = |id: &str, verdict, live_bytes: u64, frames| Stack {
         id: id.into(),
         verdict,
+        confidence: 0.5,
         live_bytes,
         live_count: live_bytes / 1024,
         alloc_bytes: 2 << 20,

@@ -205,6 +205,15 @@ fn record_attaches_to_running_interpreters() {
     );
 }
 
+/// An interpreter (by name), its options and environment, and the
+/// allocator the report must name.
+type AllocatorCase = (
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 /// The report names the allocator CPython runs with, read from its table,
 /// and the leak is found whichever it is.
 #[test]
@@ -220,7 +229,7 @@ fn the_allocator_in_use_is_named() {
     };
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
-    let cases: [(&str, &[&str], &[(&str, &str)], &str); 5] = [
+    let cases: [AllocatorCase; 5] = [
         ("pyenv 3.11", &[], &[], "pymalloc"),
         (
             "pyenv 3.11",

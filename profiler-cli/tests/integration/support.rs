@@ -98,6 +98,10 @@ pub fn leakspy() -> Command {
 
 /// Starts leakspy with stderr piped and waits until it says it is tracing.
 /// Returns the child and the rest of its stderr.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is returned: the caller waits for it"
+)]
 pub fn start_tracing(mut command: Command) -> (Child, BufReader<ChildStderr>) {
     let mut child = command
         .stdout(Stdio::piped())
@@ -111,7 +115,10 @@ pub fn start_tracing(mut command: Command) -> (Child, BufReader<ChildStderr>) {
         let read = stderr
             .read_line(&mut line)
             .expect("leakspy's stderr is readable");
-        assert!(read > 0, "leakspy ended before tracing; it said:\n{seen}");
+        if read == 0 {
+            let status = child.wait();
+            panic!("leakspy ended ({status:?}) before tracing; it said:\n{seen}");
+        }
         seen.push_str(&line);
         if line.contains("tracing process") {
             return (child, stderr);

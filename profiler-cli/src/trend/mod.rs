@@ -1,0 +1,61 @@
+//! Trend analysis of one stack's live bytes over the windows of a trace:
+//! its growth rate, its verdict (`leak`, `growing`, `stable`, `churn`) and
+//! how sure that verdict is. docs/report-schema.md, "Verdicts", states the
+//! rule for users.
+//!
+//! A series holds the live bytes at the end of consecutive windows;
+//! tracing starts from nothing, so an implicit 0 comes before the first
+//! window. Only the later half of the points is judged (at least three
+//! steps), so growth early in the trace that has since stopped, such as a
+//! cache filling up, is not a leak, while a leak followed by a short idle
+//! tail before the target exits still is. The age of live memory would
+//! help too; see [`age`] for that hook.
+
+pub mod age;
+mod features;
+mod kendall;
+pub mod rule;
+mod theil_sen;
+
+#[cfg(test)]
+mod scenarios;
+
+pub use features::{Features, JUDGED_MIN_STEPS};
+
+use crate::report::Verdict;
+
+/// What the trend of one stack says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trend {
+    pub verdict: Verdict,
+    /// How sure the verdict is, in [0, 1]; always finite.
+    pub confidence: f64,
+    /// The Theil–Sen slope of the judged part, in bytes per minute;
+    /// negative when memory shrank; always finite.
+    pub growth_bytes_per_min: f64,
+    /// The measurements the verdict came from.
+    pub features: Features,
+}
+
+/// Analyzes `series` (live bytes at the end of each window of
+/// `window_seconds`) of one stack, given the live bytes of all stacks
+/// together.
+pub fn analyze(series: &[u64], window_seconds: f64, all_stacks_live_bytes: u64) -> Trend {
+    let features = Features::of(series);
+    let (verdict, confidence) = rule::judge(&features, all_stacks_live_bytes);
+    let growth_bytes_per_min = if window_seconds.is_finite() && window_seconds > 0.0 {
+        features.slope_per_window / window_seconds * 60.0
+    } else {
+        0.0
+    };
+    Trend {
+        verdict,
+        confidence,
+        growth_bytes_per_min: if growth_bytes_per_min.is_finite() {
+            growth_bytes_per_min
+        } else {
+            0.0
+        },
+        features,
+    }
+}

@@ -1,0 +1,178 @@
+//! The verdict and its confidence, from the measurements of one stack's
+//! judged part (docs/report-schema.md, "Verdicts").
+
+use super::features::Features;
+use crate::report::Verdict;
+
+/// Kendall's tau the judged part needs to count as growing: at least three
+/// rising pairs for every falling one.
+pub const TREND_MIN_STRENGTH: f64 = 0.5;
+/// A leak rose in at least this many steps...
+pub const LEAK_MIN_RISES: usize = 2;
+/// ...in at least this share of the steps from the first rise on...
+pub const LEAK_MIN_STEADINESS: f64 = 0.5;
+/// ...and has been flat for at most this many steps at the end, or half
+/// its rising steps if more: a target that idles briefly before it exits
+/// still leaked, a cache that filled and stopped did not.
+pub const LEAK_MAX_FLAT_TAIL: usize = 2;
+/// Leaked memory does not come back: no fall from an earlier high by more
+/// than this share of it.
+pub const LEAK_MAX_CAME_BACK: f64 = 0.05;
+/// A leak must hold at least this many bytes...
+pub const MATERIAL_MIN_BYTES: u64 = 4096;
+/// ...and at least this percentage of all stacks' live bytes.
+pub const MATERIAL_PERCENT: u64 = 1;
+
+/// The verdict for measurements `f` of a stack, given the live bytes of
+/// all stacks together, with its confidence in [0, 1].
+///
+/// - `leak`: the judged part rose (last above first, positive Theil–Sen
+///   slope) with strength at least [`TREND_MIN_STRENGTH`]; at least
+///   [`LEAK_MIN_RISES`] steps rose and at least [`LEAK_MIN_STEADINESS`] of
+///   those from the first rise on; the flat tail is short (see
+///   [`LEAK_MAX_FLAT_TAIL`]); it never came back by more than
+///   [`LEAK_MAX_CAME_BACK`]; and the last value is material (at least
+///   [`MATERIAL_MIN_BYTES`] and [`MATERIAL_PERCENT`]% of all).
+/// - `growing`: it rose with that strength, but the rest does not hold.
+/// - `churn`: it did not, and the last value is below [`MATERIAL_MIN_BYTES`].
+/// - `stable`: it did not otherwise.
+///
+/// The confidence is the product of the evidence for the verdict and
+/// `1 - 2^(-steps/2)`, which grows with the steps judged: 0 with none,
+/// 0.5 with two, 0.97 with ten. The evidence is, for `leak`,
+/// strength × steadiness × (1 - came back); for `growing`, the strength;
+/// for `stable` and `churn`, 1 - the strength (or 1 when it fell).
+pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
+    let rose = f.last > f.first && f.slope_per_window > 0.0;
+    let trending = rose && f.strength >= TREND_MIN_STRENGTH;
+    let steady = f.rises >= LEAK_MIN_RISES && f.steadiness >= LEAK_MIN_STEADINESS;
+    let recent = f.steps_since_rise <= LEAK_MAX_FLAT_TAIL.max(f.rises / 2);
+    let kept = f.came_back <= LEAK_MAX_CAME_BACK;
+    let material = f.last >= MATERIAL_MIN_BYTES
+        && u128::from(f.last) * 100
+            >= u128::from(all_stacks_live_bytes) * u128::from(MATERIAL_PERCENT);
+    let strength = f.strength.clamp(0.0, 1.0);
+    let (verdict, evidence) = if trending && steady && recent && kept && material {
+        (Verdict::Leak, strength * f.steadiness * (1.0 - f.came_back))
+    } else if trending {
+        (Verdict::Growing, strength)
+    } else if f.last < MATERIAL_MIN_BYTES {
+        (Verdict::Churn, 1.0 - strength)
+    } else {
+        (Verdict::Stable, 1.0 - strength)
+    };
+    let amount = 1.0 - 0.5f64.powf(f.steps as f64 / 2.0);
+    let confidence = evidence * amount;
+    (
+        verdict,
+        if confidence.is_finite() {
+            confidence.clamp(0.0, 1.0)
+        } else {
+            0.0
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A clean leak of ten steps: every condition holds.
+    fn leak() -> Features {
+        Features {
+            steps: 10,
+            rises: 10,
+            first: 1 << 20,
+            last: 11 << 20,
+            slope_per_window: (1 << 20) as f64,
+            strength: 1.0,
+            steadiness: 1.0,
+            came_back: 0.0,
+            steps_since_rise: 0,
+        }
+    }
+
+    #[test]
+    fn each_condition_can_break_a_leak() {
+        let all = 20 << 20;
+        assert_eq!(judge(&leak(), all).0, Verdict::Leak);
+        let broken = [
+            Features {
+                strength: 0.4,
+                ..leak()
+            },
+            Features { rises: 1, ..leak() },
+            Features {
+                steadiness: 0.4,
+                ..leak()
+            },
+            Features {
+                steps_since_rise: 6,
+                ..leak()
+            },
+            Features {
+                came_back: 0.06,
+                ..leak()
+            },
+        ];
+        for features in broken {
+            assert_eq!(judge(&features, all).0, Verdict::Growing, "{features:?}");
+        }
+        assert_eq!(judge(&leak(), 2000 << 20).0, Verdict::Growing, "below 1%");
+        let small = Features {
+            first: 100,
+            last: 4000,
+            ..leak()
+        };
+        assert_eq!(judge(&small, 4000).0, Verdict::Growing, "below 4096 bytes");
+    }
+
+    #[test]
+    fn the_flat_tail_allowed_grows_with_the_rises() {
+        let all = 20 << 20;
+        let tail = |rises, steps_since_rise| Features {
+            rises,
+            steps_since_rise,
+            ..leak()
+        };
+        assert_eq!(judge(&tail(2, 2), all).0, Verdict::Leak);
+        assert_eq!(judge(&tail(2, 3), all).0, Verdict::Growing);
+        assert_eq!(judge(&tail(8, 4), all).0, Verdict::Leak);
+        assert_eq!(judge(&tail(8, 5), all).0, Verdict::Growing);
+    }
+
+    #[test]
+    fn confidence_grows_with_the_steps_and_stays_in_range() {
+        let all = 20 << 20;
+        let few = judge(
+            &Features {
+                steps: 2,
+                rises: 2,
+                ..leak()
+            },
+            all,
+        )
+        .1;
+        let many = judge(&leak(), all).1;
+        assert!((few - 0.5).abs() < 1e-12, "{few}");
+        assert!(many > 0.95 && many <= 1.0, "{many}");
+        let nothing = Features {
+            steps: 0,
+            rises: 0,
+            first: 0,
+            last: 0,
+            slope_per_window: 0.0,
+            strength: 0.0,
+            steadiness: 0.0,
+            came_back: 0.0,
+            steps_since_rise: 0,
+        };
+        assert_eq!(judge(&nothing, 0), (Verdict::Churn, 0.0));
+        let broken = Features {
+            strength: f64::NAN,
+            ..leak()
+        };
+        let confidence = judge(&broken, all).1;
+        assert!((0.0..=1.0).contains(&confidence), "{confidence}");
+    }
+}
