@@ -1,56 +1,69 @@
-//! Running the commands the tasks are made of: each prints what it runs
-//! and fails with the command's name when it fails.
+//! Running external commands: each helper either succeeds or fails with a
+//! message naming the command line and what went wrong.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use anyhow::{Context as _, bail};
+use anyhow::{Context as _, Result, bail};
 
-use crate::workspace_root;
+use crate::workspace;
 
-/// Runs `command` with inherited output; fails unless it succeeds.
-pub fn exec(command: &mut Command) -> anyhow::Result<()> {
-    eprintln!("xtask: running {}", describe(command));
+/// The command line of `command`, for messages (the program by its file
+/// name: `cargo`, not the toolchain's full path).
+pub fn describe(command: &Command) -> String {
+    let program = Path::new(command.get_program());
+    let mut line = program
+        .file_name()
+        .unwrap_or(program.as_os_str())
+        .to_string_lossy()
+        .into_owned();
+    for arg in command.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
+}
+
+/// Runs `command` with inherited stdio; fails unless it exits with 0.
+pub fn run(command: &mut Command) -> Result<()> {
     let status = command
         .status()
-        .with_context(|| format!("cannot start {}", describe(command)))?;
+        .with_context(|| format!("could not start `{}`", describe(command)))?;
     if !status.success() {
-        bail!("{} failed ({status})", describe(command));
+        bail!("`{}` failed ({status})", describe(command));
     }
     Ok(())
 }
 
-/// Runs `command` and returns its output, whatever its status.
-pub fn output(command: &mut Command) -> anyhow::Result<Output> {
+/// Runs `command` and returns its output, whatever its exit status; fails
+/// only when it cannot be started.
+pub fn output(command: &mut Command) -> Result<Output> {
     command
         .output()
-        .with_context(|| format!("cannot start {}", describe(command)))
+        .with_context(|| format!("could not start `{}`", describe(command)))
 }
 
-/// True when `command` runs and succeeds; its output is discarded.
-pub fn succeeds(command: &mut Command) -> bool {
-    output(command).is_ok_and(|output| output.status.success())
+/// Runs `command` and returns its stdout; fails unless it exits with 0,
+/// quoting its stderr.
+pub fn stdout(command: &mut Command) -> Result<String> {
+    let output = output(command)?;
+    if !output.status.success() {
+        bail!(
+            "`{}` failed ({}): {}",
+            describe(command),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// `cargo build --release` at the workspace root: leakspy with its eBPF
-/// object embedded.
-pub fn build_release() -> anyhow::Result<()> {
-    exec(cargo().args(["build", "--release"]))
-}
-
-/// A cargo command in the workspace root.
+/// `cargo` (the one running xtask), at the workspace root, with
+/// cargo-installed tools such as bpf-linker on its PATH.
 pub fn cargo() -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    command.current_dir(workspace_root());
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     command
-}
-
-fn describe(command: &Command) -> String {
-    let mut words = vec![command.get_program().to_string_lossy().into_owned()];
-    words.extend(
-        command
-            .get_args()
-            .map(|argument| argument.to_string_lossy().into_owned()),
-    );
-    words.join(" ")
+        .current_dir(workspace::root())
+        .env("PATH", workspace::tool_path());
+    command
 }

@@ -124,10 +124,10 @@ fn fingerprint(
     let fields = &layout.code;
     let name = fields.qualname.unwrap_or(fields.name);
     Ok(Fingerprint([
-        memory.read_u64(code + fields.filename)?,
-        memory.read_u64(code + name)?,
-        memory.read_u64(code + fields.line_table)?,
-        memory.read_u32(code + fields.first_line)? as u64,
+        memory.read_u64(code.wrapping_add(fields.filename))?,
+        memory.read_u64(code.wrapping_add(name))?,
+        memory.read_u64(code.wrapping_add(fields.line_table))?,
+        memory.read_u32(code.wrapping_add(fields.first_line))? as u64,
     ]))
 }
 
@@ -138,16 +138,22 @@ fn read_code(
 ) -> Result<CodeInfo, OffsetsError> {
     let fields = &layout.code;
     let text = |offset: u64| -> Result<String, OffsetsError> {
-        read_str(memory, &layout.unicode, memory.read_u64(code + offset)?)
+        read_str(
+            memory,
+            &layout.unicode,
+            memory.read_u64(code.wrapping_add(offset))?,
+        )
     };
     Ok(CodeInfo {
         filename: text(fields.filename)?,
         qualname: text(fields.qualname.unwrap_or(fields.name))?,
-        first_line: memory.read_i32(code + fields.first_line)?.max(0) as u32,
+        first_line: memory
+            .read_i32(code.wrapping_add(fields.first_line))?
+            .max(0) as u32,
         line_table: read_bytes(
             memory,
             &layout.bytes,
-            memory.read_u64(code + fields.line_table)?,
+            memory.read_u64(code.wrapping_add(fields.line_table))?,
         )?,
     })
 }

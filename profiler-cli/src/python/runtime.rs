@@ -34,7 +34,9 @@ impl PythonRuntime {
 
     /// True once the interpreter is initialized: its main interpreter exists.
     pub fn is_initialized(&self) -> bool {
-        let head = self.runtime_address + self.layout.runtime_interpreters_head;
+        let head = self
+            .runtime_address
+            .wrapping_add(self.layout.runtime_interpreters_head);
         self.memory()
             .read_u64(head)
             .is_ok_and(|interpreter| interpreter != 0)

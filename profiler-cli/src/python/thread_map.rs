@@ -46,7 +46,7 @@ impl ThreadMap {
         Ok(states
             .iter()
             .filter_map(|state| {
-                let tid = memory.read_u32(state.thread_id + offset).ok()?;
+                let tid = memory.read_u32(state.thread_id.wrapping_add(offset)).ok()?;
                 tids.contains(&tid).then_some((tid, state.address))
             })
             .collect())

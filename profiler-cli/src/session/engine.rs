@@ -26,6 +26,8 @@ use crate::{preflight, report};
 
 /// The longest the loop sleeps: it also polls the target's liveness.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Time spent naming new stacks per pass of the loop.
+const SYMBOLIZE_BUDGET: Duration = Duration::from_millis(200);
 
 /// Why the trace ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,7 +166,23 @@ impl<'a> Session<'a> {
                 return Ok(end);
             }
             self.poll_python()?;
+            self.symbolize(Some(SYMBOLIZE_BUDGET))?;
         }
+    }
+
+    /// Names queued stacks, within `budget` (None: all), while the target's
+    /// memory map and code objects can still be read.
+    fn symbolize(&mut self, budget: Option<Duration>) -> Result<(), Error> {
+        if let Ok(maps) = maps::read_maps(self.pid) {
+            self.latest_maps = maps;
+        }
+        self.symbols.symbolize_pending(
+            &self.ebpf,
+            self.pid,
+            &self.latest_maps,
+            self.python.active(),
+            budget,
+        )
     }
 
     /// Finds the target's Python runtime and keeps its thread map current;
@@ -289,6 +307,7 @@ impl<'a> Session<'a> {
             ChildStop::Exit => {
                 // The last moment its memory can be read: take the window now.
                 self.close_window(Instant::now(), observer)?;
+                self.symbolize(None)?;
                 self.final_window_taken = true;
             }
             ChildStop::Signal(_) => {}
@@ -337,16 +356,9 @@ impl<'a> Session<'a> {
         }
         let mut totals = kernel_maps::stack_counters(&self.ebpf)?;
         self.freed_blocks.credit(&mut totals);
-        if let Ok(maps) = maps::read_maps(self.pid) {
-            self.latest_maps = maps;
-        }
-        self.symbols.symbolize_new(
-            &self.ebpf,
-            self.pid,
-            &self.latest_maps,
-            self.python.active(),
-            totals.keys(),
-        )?;
+        self.symbols.enqueue(totals.keys());
+        let budget = (!observer.wants_report()).then_some(SYMBOLIZE_BUDGET);
+        self.symbolize(budget)?;
         let rss_bytes = status::residency(self.pid)
             .map(|r| r.rss_bytes)
             .unwrap_or(0);
@@ -389,6 +401,9 @@ impl<'a> Session<'a> {
             !self.final_window_taken && (partial || self.recorder.windows().is_empty());
         if last_window_due && let Err(error) = self.close_window(now, &mut NoObserver) {
             log::warn!("the last window could not be read: {error}");
+        }
+        if let Err(error) = self.symbolize(None) {
+            log::warn!("some stacks could not be named: {error}");
         }
         self.python.detach_probes(&mut self.ebpf);
         if let Some(probes) = self.probes.take() {

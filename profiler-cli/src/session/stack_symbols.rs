@@ -5,7 +5,8 @@
 //! extension) down to the first frame inside the interpreter, then the
 //! Python frames. Without Python frames every native frame is kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use aya::Ebpf;
 use profiler_common::StackTrace;
@@ -23,6 +24,9 @@ pub struct StackSymbols {
     symbolizer: Symbolizer,
     code_objects: CodeObjects,
     frames: HashMap<u64, Vec<Frame>>,
+    /// Stack ids seen but not symbolized yet, oldest first, and as a set.
+    pending: VecDeque<u64>,
+    queued: HashSet<u64>,
     truncated_stacks: u64,
     unreadable_stacks: u64,
     unknown_thread_stacks: u64,
@@ -34,6 +38,8 @@ impl Default for StackSymbols {
             symbolizer: Symbolizer::new(),
             code_objects: CodeObjects::default(),
             frames: HashMap::new(),
+            pending: VecDeque::new(),
+            queued: HashSet::new(),
             truncated_stacks: 0,
             unreadable_stacks: 0,
             unknown_thread_stacks: 0,
@@ -42,20 +48,33 @@ impl Default for StackSymbols {
 }
 
 impl StackSymbols {
-    /// Symbolizes each of `ids` not seen before, with `maps` taken now.
-    pub fn symbolize_new<'a>(
+    /// Queues each of `ids` not seen before for symbolization.
+    pub fn enqueue<'a>(&mut self, ids: impl IntoIterator<Item = &'a u64>) {
+        for &id in ids {
+            if !self.frames.contains_key(&id) && self.queued.insert(id) {
+                self.pending.push_back(id);
+            }
+        }
+    }
+
+    /// Symbolizes queued stacks with `maps` taken now, for at most
+    /// `budget` (None: all of them). The trace loop stays responsive while
+    /// thousands of start-up stacks are named.
+    pub fn symbolize_pending(
         &mut self,
         ebpf: &Ebpf,
         pid: u32,
         maps: &[MemoryMap],
         python: Option<&ActivePython>,
-        ids: impl IntoIterator<Item = &'a u64>,
+        budget: Option<Duration>,
     ) -> Result<(), Error> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
         self.code_objects.start_pass();
-        for &id in ids {
-            if self.frames.contains_key(&id) {
-                continue;
-            }
+        while let Some(id) = self.pending.pop_front() {
+            self.queued.remove(&id);
             let frames = match kernel_maps::stack_trace(ebpf, id)? {
                 Some(trace) => {
                     self.count_quality(&trace);
@@ -64,11 +83,21 @@ impl StackSymbols {
                 None => vec![unknown_stack()],
             };
             self.frames.insert(id, frames);
+            if budget.is_some_and(|budget| started.elapsed() >= budget) {
+                break;
+            }
         }
         Ok(())
     }
 
     fn count_quality(&mut self, trace: &StackTrace) {
+        if trace.python_len == 0 {
+            log::debug!(
+                "a stack with no Python frames: flags {:#x}, {} native frames",
+                trace.flags,
+                trace.native_len
+            );
+        }
         let flagged = |flag: u32| u64::from(trace.flags & flag != 0);
         self.truncated_stacks += flagged(StackTrace::PYTHON_TRUNCATED);
         self.unreadable_stacks += flagged(StackTrace::PYTHON_UNREADABLE);
@@ -156,6 +185,8 @@ impl StackSymbols {
     /// Forgets everything: the process replaced its program.
     pub fn clear(&mut self) {
         self.frames.clear();
+        self.pending.clear();
+        self.queued.clear();
         self.code_objects = CodeObjects::default();
     }
 }

@@ -2,7 +2,7 @@
 //! stack's series: the later half of its points, and at least
 //! [`JUDGED_MIN_STEPS`] steps.
 
-use super::kendall::trend_strength;
+use super::kendall::mann_kendall;
 use super::theil_sen::median_pairwise_slope;
 
 /// The judged part holds at least this many window-to-window steps (when
@@ -23,6 +23,9 @@ pub struct Features {
     pub slope_per_window: f64,
     /// Kendall's tau of live bytes against time, in [-1, 1].
     pub strength: f64,
+    /// How unlikely that strength is by chance (the Mann–Kendall score in
+    /// standard deviations).
+    pub significance: f64,
     /// The share of steps that rose, counted from the first rise (a leak
     /// may start late), in [0, 1]; 0 when nothing rose.
     pub steadiness: f64,
@@ -48,13 +51,15 @@ impl Features {
             None => 0.0,
         };
         let steps_since_rise = rising.iter().rev().take_while(|&&rose| !rose).count();
+        let kendall = mann_kendall(judged);
         Features {
             steps: rising.len(),
             rises,
             first: judged[0],
             last: judged[judged.len() - 1],
             slope_per_window: median_pairwise_slope(judged),
-            strength: trend_strength(judged),
+            strength: kendall.strength,
+            significance: kendall.significance,
             steadiness,
             came_back: largest_fall_share(judged),
             steps_since_rise,

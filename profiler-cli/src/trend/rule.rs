@@ -7,6 +7,10 @@ use crate::report::Verdict;
 /// Kendall's tau the judged part needs to count as growing: at least three
 /// rising pairs for every falling one.
 pub const TREND_MIN_STRENGTH: f64 = 0.5;
+/// A leak's strength must be this unlikely by chance (Mann–Kendall score,
+/// in standard deviations), so short noisy series are not called leaks;
+/// two steady windows after the implicit 0 just reach it.
+pub const LEAK_MIN_SIGNIFICANCE: f64 = 1.5;
 /// A leak rose in at least this many steps...
 pub const LEAK_MIN_RISES: usize = 2;
 /// ...in at least this share of the steps from the first rise on...
@@ -14,7 +18,7 @@ pub const LEAK_MIN_STEADINESS: f64 = 0.5;
 /// ...and has been flat for at most this many steps at the end, or half
 /// its rising steps if more: a target that idles briefly before it exits
 /// still leaked, a cache that filled and stopped did not.
-pub const LEAK_MAX_FLAT_TAIL: usize = 2;
+pub const LEAK_MAX_FLAT_TAIL: usize = 3;
 /// Leaked memory does not come back: no fall from an earlier high by more
 /// than this share of it.
 pub const LEAK_MAX_CAME_BACK: f64 = 0.05;
@@ -27,7 +31,8 @@ pub const MATERIAL_PERCENT: u64 = 1;
 /// all stacks together, with its confidence in [0, 1].
 ///
 /// - `leak`: the judged part rose (last above first, positive Theil–Sen
-///   slope) with strength at least [`TREND_MIN_STRENGTH`]; at least
+///   slope) with strength at least [`TREND_MIN_STRENGTH`] and significance
+///   at least [`LEAK_MIN_SIGNIFICANCE`]; at least
 ///   [`LEAK_MIN_RISES`] steps rose and at least [`LEAK_MIN_STEADINESS`] of
 ///   those from the first rise on; the flat tail is short (see
 ///   [`LEAK_MAX_FLAT_TAIL`]); it never came back by more than
@@ -45,6 +50,7 @@ pub const MATERIAL_PERCENT: u64 = 1;
 pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
     let rose = f.last > f.first && f.slope_per_window > 0.0;
     let trending = rose && f.strength >= TREND_MIN_STRENGTH;
+    let significant = f.significance >= LEAK_MIN_SIGNIFICANCE;
     let steady = f.rises >= LEAK_MIN_RISES && f.steadiness >= LEAK_MIN_STEADINESS;
     let recent = f.steps_since_rise <= LEAK_MAX_FLAT_TAIL.max(f.rises / 2);
     let kept = f.came_back <= LEAK_MAX_CAME_BACK;
@@ -52,7 +58,7 @@ pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
         && u128::from(f.last) * 100
             >= u128::from(all_stacks_live_bytes) * u128::from(MATERIAL_PERCENT);
     let strength = f.strength.clamp(0.0, 1.0);
-    let (verdict, evidence) = if trending && steady && recent && kept && material {
+    let (verdict, evidence) = if trending && significant && steady && recent && kept && material {
         (Verdict::Leak, strength * f.steadiness * (1.0 - f.came_back))
     } else if trending {
         (Verdict::Growing, strength)
@@ -86,6 +92,7 @@ mod tests {
             last: 11 << 20,
             slope_per_window: (1 << 20) as f64,
             strength: 1.0,
+            significance: 5.0,
             steadiness: 1.0,
             came_back: 0.0,
             steps_since_rise: 0,
@@ -96,9 +103,14 @@ mod tests {
     fn each_condition_can_break_a_leak() {
         let all = 20 << 20;
         assert_eq!(judge(&leak(), all).0, Verdict::Leak);
+        let weak = Features {
+            strength: 0.4,
+            ..leak()
+        };
+        assert_eq!(judge(&weak, all).0, Verdict::Stable, "too weak to grow");
         let broken = [
             Features {
-                strength: 0.4,
+                significance: 1.4,
                 ..leak()
             },
             Features { rises: 1, ..leak() },
@@ -135,10 +147,10 @@ mod tests {
             steps_since_rise,
             ..leak()
         };
-        assert_eq!(judge(&tail(2, 2), all).0, Verdict::Leak);
-        assert_eq!(judge(&tail(2, 3), all).0, Verdict::Growing);
-        assert_eq!(judge(&tail(8, 4), all).0, Verdict::Leak);
-        assert_eq!(judge(&tail(8, 5), all).0, Verdict::Growing);
+        assert_eq!(judge(&tail(2, 3), all).0, Verdict::Leak);
+        assert_eq!(judge(&tail(2, 4), all).0, Verdict::Growing);
+        assert_eq!(judge(&tail(10, 5), all).0, Verdict::Leak);
+        assert_eq!(judge(&tail(10, 6), all).0, Verdict::Growing);
     }
 
     #[test]
@@ -163,6 +175,7 @@ mod tests {
             last: 0,
             slope_per_window: 0.0,
             strength: 0.0,
+            significance: 0.0,
             steadiness: 0.0,
             came_back: 0.0,
             steps_since_rise: 0,

@@ -6,6 +6,7 @@
 mod cli_errors;
 mod detach;
 mod exports;
+mod gate;
 mod interpreters;
 mod precise_native;
 mod python_stacks;

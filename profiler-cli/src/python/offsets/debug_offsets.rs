@@ -115,7 +115,8 @@ pub fn layout_from_debug_offsets(
             found: String::from_utf8_lossy(&cookie).into_owned(),
         });
     }
-    let version = parse_version_hex(memory.read_u64(runtime_address + VERSION_POSITION)?);
+    let version =
+        parse_version_hex(memory.read_u64(runtime_address.wrapping_add(VERSION_POSITION))?);
     let facts = match table::source(version)? {
         Source::DebugOffsets(facts) => facts,
         Source::Table(_) => return Err(OffsetsError::NoDebugOffsets(version)),

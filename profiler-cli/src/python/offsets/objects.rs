@@ -20,17 +20,17 @@ pub fn read_str(
         address,
         detail,
     };
-    let length = memory.read_u64(address + layout.length)?;
+    let length = memory.read_u64(address.wrapping_add(layout.length))?;
     if length > MAX_STR_LENGTH {
         return Err(bad(format!("{length} code points")));
     }
-    let state = memory.read_u32(address + layout.state)?;
+    let state = memory.read_u32(address.wrapping_add(layout.state))?;
     let bit = |shift: u32| (state >> shift) & 1 == 1;
     let kind = (state >> layout.kind_shift) & 0b111;
     let data = match (bit(layout.compact_shift), bit(layout.ascii_shift)) {
-        (true, true) => address + layout.ascii_data,
-        (true, false) => address + layout.compact_data,
-        (false, _) => memory.read_u64(address + layout.compact_data)?,
+        (true, true) => address.wrapping_add(layout.ascii_data),
+        (true, false) => address.wrapping_add(layout.compact_data),
+        (false, _) => memory.read_u64(address.wrapping_add(layout.compact_data))?,
     };
     let bytes = match kind {
         1 | 2 | 4 => memory.read_vec(data, (length * u64::from(kind)) as usize)?,
@@ -53,7 +53,7 @@ pub fn read_bytes(
     layout: &BytesLayout,
     address: u64,
 ) -> Result<Vec<u8>, OffsetsError> {
-    let length = memory.read_u64(address + layout.size)?;
+    let length = memory.read_u64(address.wrapping_add(layout.size))?;
     if length > MAX_BYTES_LENGTH {
         return Err(OffsetsError::BadObject {
             what: "bytes",
@@ -61,5 +61,5 @@ pub fn read_bytes(
             detail: format!("{length} bytes long"),
         });
     }
-    Ok(memory.read_vec(address + layout.data, length as usize)?)
+    Ok(memory.read_vec(address.wrapping_add(layout.data), length as usize)?)
 }

@@ -26,12 +26,13 @@ pub fn thread_states(
     layout: &InterpreterLayout,
     runtime_address: u64,
 ) -> Result<Vec<ThreadStateInfo>, OffsetsError> {
-    let interpreter = memory.read_u64(runtime_address + layout.runtime_interpreters_main)?;
+    let interpreter =
+        memory.read_u64(runtime_address.wrapping_add(layout.runtime_interpreters_main))?;
     if interpreter == 0 {
         return Ok(Vec::new());
     }
     let mut states = Vec::new();
-    let mut address = memory.read_u64(interpreter + layout.interpreter_threads_head)?;
+    let mut address = memory.read_u64(interpreter.wrapping_add(layout.interpreter_threads_head))?;
     while address != 0 {
         if states.len() == MAX_THREAD_STATES {
             return Err(OffsetsError::TooManyThreads {
@@ -41,9 +42,9 @@ pub fn thread_states(
         }
         states.push(ThreadStateInfo {
             address,
-            thread_id: memory.read_u64(address + layout.thread_state_thread_id)?,
+            thread_id: memory.read_u64(address.wrapping_add(layout.thread_state_thread_id))?,
         });
-        address = memory.read_u64(address + layout.thread_state_next)?;
+        address = memory.read_u64(address.wrapping_add(layout.thread_state_next))?;
     }
     Ok(states)
 }
@@ -58,24 +59,26 @@ pub fn walk_frames(
     limit: usize,
 ) -> Result<Vec<PythonFrame>, OffsetsError> {
     let offsets = &layout.walker;
-    let mut frame = memory.read_u64(thread_state + offsets.thread_state_frame)?;
+    let mut frame = memory.read_u64(thread_state.wrapping_add(offsets.thread_state_frame))?;
     if offsets.cframe_current_frame != NO_OFFSET && frame != 0 {
-        frame = memory.read_u64(frame + offsets.cframe_current_frame)?;
+        frame = memory.read_u64(frame.wrapping_add(offsets.cframe_current_frame))?;
     }
     let mut frames = Vec::new();
     // A shim frame always sits below a Python frame, so this bounds a cycle.
     let mut steps_left = limit.saturating_mul(2).saturating_add(1);
     while frame != 0 && frames.len() < limit && steps_left > 0 {
         steps_left -= 1;
-        let previous = memory.read_u64(frame + offsets.frame_previous)?;
+        let previous = memory.read_u64(frame.wrapping_add(offsets.frame_previous))?;
         let is_shim = offsets.frame_owner != NO_OFFSET
-            && u64::from(memory.read_u8(frame + offsets.frame_owner)?) == offsets.owner_shim;
+            && u64::from(memory.read_u8(frame.wrapping_add(offsets.frame_owner))?)
+                == offsets.owner_shim;
         if !is_shim {
-            let code = memory.read_u64(frame + offsets.frame_code)? & !offsets.code_tag_mask;
+            let code =
+                memory.read_u64(frame.wrapping_add(offsets.frame_code))? & !offsets.code_tag_mask;
             let instruction = if offsets.instruction_kind == InstructionKind::LastIndex as u32 {
-                memory.read_i32(frame + offsets.frame_instruction)? as i64 as u64
+                memory.read_i32(frame.wrapping_add(offsets.frame_instruction))? as i64 as u64
             } else {
-                memory.read_u64(frame + offsets.frame_instruction)?
+                memory.read_u64(frame.wrapping_add(offsets.frame_instruction))?
             };
             frames.push(PythonFrame { code, instruction });
         }
