@@ -26,6 +26,10 @@ use crate::{preflight, report};
 
 /// The longest the loop sleeps: it also polls the target's liveness.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// System-call stops a starting Python target is held to at most, waiting
+/// for its interpreter to initialize (CPython's start-up makes a few
+/// thousand system calls).
+const MAX_STARTUP_SYSCALL_STOPS: u64 = 200_000;
 /// Time spent naming new stacks per pass of the loop.
 const SYMBOLIZE_BUDGET: Duration = Duration::from_millis(200);
 
@@ -108,6 +112,8 @@ struct Session<'a> {
     window_started: Instant,
     /// The target's exit stop closed the last window already.
     final_window_taken: bool,
+    /// System-call stops of the started command since its last exec.
+    syscall_stops: u64,
 }
 
 impl<'a> Session<'a> {
@@ -130,6 +136,7 @@ impl<'a> Session<'a> {
             started_at_unix_ms: unix_ms(),
             window_started: now,
             final_window_taken: false,
+            syscall_stops: 0,
         }
     }
 
@@ -303,6 +310,8 @@ impl<'a> Session<'a> {
             ChildStop::Exec => self.restart_after_exec()?,
             ChildStop::Syscall => {
                 self.attach_allocator()?;
+                self.syscall_stops += 1;
+                self.poll_python()?;
             }
             ChildStop::Exit => {
                 // The last moment its memory can be read: take the window now.
@@ -312,7 +321,7 @@ impl<'a> Session<'a> {
             }
             ChildStop::Signal(_) => {}
         }
-        let how = if self.probes.is_some() {
+        let how = if self.probes.is_some() && !self.python_starting_up() {
             Resume::Freely
         } else {
             Resume::UntilSyscall
@@ -321,6 +330,27 @@ impl<'a> Session<'a> {
             child.resume(how)?;
         }
         Ok(None)
+    }
+
+    /// True while a started Python target has not been activated yet: it
+    /// then stops at each system call, so that the frame walker is on
+    /// before the script's first line runs. Bounded, for programs that
+    /// embed an interpreter they never start.
+    fn python_starting_up(&self) -> bool {
+        if self.syscall_stops >= MAX_STARTUP_SYSCALL_STOPS {
+            return false;
+        }
+        match self.python {
+            PythonTracking::Found(_) => true,
+            PythonTracking::Searching => {
+                let executable =
+                    std::fs::read_link(format!("/proc/{}/exe", self.pid)).unwrap_or_default();
+                executable
+                    .file_name()
+                    .is_some_and(|name| name.to_string_lossy().starts_with("python"))
+            }
+            PythonTracking::Active(_) => false,
+        }
     }
 
     /// The child replaced its program: its memory and stacks are gone, and
@@ -334,6 +364,7 @@ impl<'a> Session<'a> {
         self.recorder.forget_stacks();
         self.symbols.clear();
         self.freed_blocks = FreedBlocks::default();
+        self.syscall_stops = 0;
         self.notes.clear();
         self.command = status::command_line(self.pid).unwrap_or_default();
         // A static executable has its allocator already; others wait for

@@ -1,15 +1,19 @@
-//! What the trend rule looks at, measured on the judged part of one
-//! stack's series: the later half of its points, and at least
-//! [`JUDGED_MIN_STEPS`] steps.
+//! What the trend rule looks at in one stack's series.
+//!
+//! The series is split in two. The flat tail is the run of windows at the
+//! end whose live bytes did not change at all: a target that idles or
+//! shuts down before it exits. The judged part is the later half of the
+//! points before that tail, and at least [`JUDGED_MIN_STEPS`] steps, so
+//! growth early in the trace that has since stopped does not count.
 
 use super::kendall::mann_kendall;
 use super::theil_sen::median_pairwise_slope;
 
 /// The judged part holds at least this many window-to-window steps (when
-/// the series has them), so a short flat tail cannot hide a leak.
+/// the series has them).
 pub const JUDGED_MIN_STEPS: usize = 3;
 
-/// The measurements of one series' judged part.
+/// The measurements of one series.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Features {
     /// Window-to-window steps in the judged part.
@@ -19,22 +23,26 @@ pub struct Features {
     /// Live bytes at the start and at the end of the judged part.
     pub first: u64,
     pub last: u64,
-    /// Theil–Sen slope, in bytes per window.
+    /// Theil–Sen slope of the judged part, in bytes per window.
     pub slope_per_window: f64,
-    /// Kendall's tau of live bytes against time, in [-1, 1].
+    /// Kendall's tau of live bytes against time in the judged part, in
+    /// [-1, 1].
     pub strength: f64,
     /// How unlikely that strength is by chance (the Mann–Kendall score in
     /// standard deviations).
     pub significance: f64,
-    /// The share of steps that rose, counted from the first rise (a leak
-    /// may start late), in [0, 1]; 0 when nothing rose.
+    /// The share of the judged steps that rose, counted from the first rise
+    /// (a leak may start late), in [0, 1]; 0 when nothing rose.
     pub steadiness: f64,
-    /// Whether memory came back: the largest fall from an earlier high, as
-    /// a share of that high, in [0, 1]. A series that ends below its
-    /// maximum came back at least by that much.
+    /// Whether memory came back: the largest fall from an earlier high in
+    /// the judged part, as a share of that high, in [0, 1]. A series that
+    /// ends below its maximum came back at least by that much.
     pub came_back: f64,
-    /// Steps since the last rise: how long growth has stopped.
-    pub steps_since_rise: usize,
+    /// Steps at the end in which live bytes did not change.
+    pub flat_tail: usize,
+    /// Steps before the flat tail, in the whole series, that rose: how
+    /// long the growth went on.
+    pub growth_steps: usize,
 }
 
 impl Features {
@@ -42,15 +50,20 @@ impl Features {
     /// the implicit 0 at the start of tracing.
     pub fn of(series: &[u64]) -> Features {
         let points: Vec<u64> = std::iter::once(0).chain(series.iter().copied()).collect();
-        let judged_points = points.len().div_ceil(2).max(JUDGED_MIN_STEPS + 1);
-        let judged = &points[points.len().saturating_sub(judged_points)..];
+        let flat_tail = points
+            .windows(2)
+            .rev()
+            .take_while(|step| step[1] == step[0])
+            .count();
+        let body = &points[..points.len() - flat_tail];
+        let judged_points = body.len().div_ceil(2).max(JUDGED_MIN_STEPS + 1);
+        let judged = &body[body.len().saturating_sub(judged_points)..];
         let rising: Vec<bool> = judged.windows(2).map(|step| step[1] > step[0]).collect();
         let rises = rising.iter().filter(|&&rose| rose).count();
         let steadiness = match rising.iter().position(|&rose| rose) {
             Some(first_rise) => rises as f64 / (rising.len() - first_rise) as f64,
             None => 0.0,
         };
-        let steps_since_rise = rising.iter().rev().take_while(|&&rose| !rose).count();
         let kendall = mann_kendall(judged);
         Features {
             steps: rising.len(),
@@ -62,7 +75,8 @@ impl Features {
             significance: kendall.significance,
             steadiness,
             came_back: largest_fall_share(judged),
-            steps_since_rise,
+            flat_tail,
+            growth_steps: body.windows(2).filter(|step| step[1] > step[0]).count(),
         }
     }
 }
@@ -101,13 +115,25 @@ mod tests {
     }
 
     #[test]
+    fn the_flat_tail_is_left_out_of_the_judged_part() {
+        // 0, 10..60, then three windows without change.
+        let features = Features::of(&[10, 20, 30, 40, 50, 60, 60, 60, 60]);
+        assert_eq!((features.flat_tail, features.growth_steps), (3, 6));
+        assert_eq!((features.first, features.last, features.rises), (30, 60, 3));
+        // A series that never changed is all tail.
+        let features = Features::of(&[0, 0, 0]);
+        assert_eq!((features.flat_tail, features.steps), (3, 0));
+        let features = Features::of(&[5, 5, 5]);
+        assert_eq!((features.flat_tail, features.growth_steps), (2, 1));
+    }
+
+    #[test]
     fn steadiness_counts_from_the_first_rise() {
-        // Judged: [5, 5, 6, 7, 7]: from the first rise, 2 of 3 steps rose.
-        let features = Features::of(&[5, 5, 5, 5, 5, 5, 6, 7, 7]);
+        // Judged: [5, 5, 6, 6, 7]: from the first rise, 2 of 3 steps rose.
+        let features = Features::of(&[5, 5, 5, 5, 5, 5, 6, 6, 7]);
         assert_eq!(features.rises, 2);
         assert!((features.steadiness - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(features.steps_since_rise, 1);
-        assert_eq!(Features::of(&[5, 5, 5, 5]).steadiness, 0.0);
+        assert_eq!(Features::of(&[9, 5, 4, 3]).steadiness, 0.0);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! breakpoint a uprobe writes over malloc's first byte is gone. Both checks
 //! are first seen to hold while leakspy runs, so they can fail.
 
+use std::collections::HashSet;
 use std::io::{BufRead as _, BufReader, Read as _, Seek as _, SeekFrom};
 use std::process::{Child, Command, Stdio};
 
@@ -58,7 +59,10 @@ impl Drop for Target {
     }
 }
 
-fn our_programs_loaded() -> usize {
+/// The ids of loaded programs named like ours. Another leakspy running
+/// on the machine has its own, so tests compare sets taken before, during
+/// and after.
+fn programs_named_like_ours() -> HashSet<u32> {
     aya::programs::loaded_programs()
         .filter_map(Result::ok)
         .filter(|program| {
@@ -66,7 +70,8 @@ fn our_programs_loaded() -> usize {
                 .name_as_str()
                 .is_some_and(|name| OUR_PROGRAMS.contains(&name))
         })
-        .count()
+        .map(|program| program.id())
+        .collect()
 }
 
 fn record(target: &Target, extra: &[&str], report: &std::path::Path) -> Command {
@@ -85,25 +90,33 @@ fn record(target: &Target, extra: &[&str], report: &std::path::Path) -> Command 
     command
 }
 
-fn assert_attached(target: &Target) {
+/// Checks the probes are in place; returns the ids of the programs this
+/// leakspy loaded.
+fn assert_attached(target: &Target, before: &HashSet<u32>) -> HashSet<u32> {
     assert_eq!(
         target.first_byte_of_malloc(),
         BREAKPOINT,
         "malloc is probed while tracing"
     );
+    let ours: HashSet<u32> = programs_named_like_ours()
+        .difference(before)
+        .copied()
+        .collect();
     assert!(
-        our_programs_loaded() >= OUR_PROGRAMS.len(),
+        ours.len() >= OUR_PROGRAMS.len(),
         "our programs are loaded while tracing"
     );
+    ours
 }
 
-fn assert_detached(target: &mut Target) {
+fn assert_detached(target: &mut Target, ours: &HashSet<u32>) {
     assert_ne!(
         target.first_byte_of_malloc(),
         BREAKPOINT,
         "malloc's breakpoint is gone"
     );
-    assert_eq!(our_programs_loaded(), 0, "no program of ours stays loaded");
+    let left = programs_named_like_ours();
+    assert!(ours.is_disjoint(&left), "no program of ours stays loaded");
     assert!(target.is_running(), "the target was not harmed");
 }
 
@@ -117,15 +130,16 @@ fn nothing_stays_attached_after_a_normal_exit() {
     assert_ne!(before, BREAKPOINT);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
+    let before = programs_named_like_ours();
     let (tracer, stderr) = start_tracing(record(&target, &["--duration", "3"], &report));
-    assert_attached(&target);
+    let ours = assert_attached(&target, &before);
     let output = tracer.wait_with_output().unwrap();
     assert!(
         output.status.success(),
         "leakspy failed: {}",
         rest_of(stderr)
     );
-    assert_detached(&mut target);
+    assert_detached(&mut target, &ours);
     assert_eq!(target.first_byte_of_malloc(), before);
     leakspy::report::read(&report).expect("the report is written");
 }
@@ -139,8 +153,9 @@ fn nothing_stays_attached_after_sigint_and_the_report_is_written() {
     let mut target = Target::start();
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
+    let before = programs_named_like_ours();
     let (tracer, stderr) = start_tracing(record(&target, &[], &report));
-    assert_attached(&target);
+    let ours = assert_attached(&target, &before);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
     let output = tracer.wait_with_output().unwrap();
@@ -150,7 +165,7 @@ fn nothing_stays_attached_after_sigint_and_the_report_is_written() {
         "leakspy failed after SIGINT: {stderr}"
     );
     assert!(stderr.contains("stopped by SIGINT"), "{stderr}");
-    assert_detached(&mut target);
+    assert_detached(&mut target, &ours);
     let written = leakspy::report::read(&report).expect("the report is written on SIGINT");
     assert!(!written.windows.is_empty());
     assert!(written.stacks.iter().any(|stack| stack.alloc_count > 0));
