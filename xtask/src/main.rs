@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 
 /// leakspy's developer tasks.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask")]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
 struct Cli {
     #[command(subcommand)]
     task: Task,

@@ -12,7 +12,8 @@ use crate::{command, setup};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
-    /// Passed on to `cargo test --workspace`, after `--`.
+    /// Passed on to `cargo test`, after `--`. `--workspace` is added unless
+    /// they choose packages with `-p`/`--package`.
     #[arg(last = true)]
     cargo_test_args: Vec<String>,
 }
@@ -34,7 +35,10 @@ pub fn run(args: &TestArgs) -> Result<()> {
             ]),
         ),
         ("tests", {
-            let mut test = cargo(&["test", "--workspace"]);
+            let mut test = cargo(&["test"]);
+            if !names_packages(&args.cargo_test_args) {
+                test.arg("--workspace");
+            }
             test.args(&args.cargo_test_args);
             test
         }),
@@ -59,8 +63,33 @@ pub fn run(args: &TestArgs) -> Result<()> {
     Ok(())
 }
 
+/// Whether cargo's own arguments (those before a `--`) choose packages.
+fn names_packages(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|arg| *arg != "--")
+        .any(|arg| arg.starts_with("-p") || arg.starts_with("--package"))
+}
+
 fn cargo(args: &[&str]) -> Command {
     let mut command = command::cargo();
     command.args(args);
     command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_packages;
+
+    fn args(words: &[&str]) -> Vec<String> {
+        words.iter().map(|word| word.to_string()).collect()
+    }
+
+    #[test]
+    fn sees_package_choices_only_before_the_separator() {
+        assert!(names_packages(&args(&["-p", "xtask"])));
+        assert!(names_packages(&args(&["-pxtask"])));
+        assert!(names_packages(&args(&["--package=xtask"])));
+        assert!(!names_packages(&args(&["--release", "--", "-p"])));
+        assert!(!names_packages(&args(&[])));
+    }
 }

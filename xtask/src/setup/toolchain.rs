@@ -52,7 +52,8 @@ fn ensure_nightly_installed() -> Result<()> {
     if !installed {
         bail!(
             "the `{NIGHTLY}` Rust toolchain is not installed, and it cannot be fetched on these \
-             machines: build on a machine image that has it (rustup toolchain list shows:\n{list})"
+             machines: use a machine image that has it (`rustup toolchain list`: {})",
+            list.trim().replace('\n', ", ")
         );
     }
     Ok(())
