@@ -27,7 +27,9 @@ impl fmt::Display for AllocatorKind {
             AllocatorKind::Malloc => "malloc (PYTHONMALLOC=malloc)",
             AllocatorKind::DebugHooks => "debug hooks",
             AllocatorKind::Tracemalloc => "tracemalloc hooks",
-            AllocatorKind::OtherHooks => "custom hooks",
+            AllocatorKind::OtherHooks => {
+                "hooks (debug, tracemalloc or custom; the binary has no symbols to tell)"
+            }
         })
     }
 }

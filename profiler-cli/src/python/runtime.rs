@@ -32,14 +32,16 @@ impl PythonRuntime {
         self.layout.version
     }
 
-    /// True once the interpreter is initialized: its main interpreter exists.
+    /// True once Py_Initialize has finished: the allocator hooks
+    /// (PYTHONMALLOC, tracemalloc) are in place, and the main thread state
+    /// is bound to its thread.
     pub fn is_initialized(&self) -> bool {
-        let head = self
+        let flag = self
             .runtime_address
-            .wrapping_add(self.layout.runtime_interpreters_head);
+            .wrapping_add(self.layout.runtime_initialized);
         self.memory()
-            .read_u64(head)
-            .is_ok_and(|interpreter| interpreter != 0)
+            .read_i32(flag)
+            .is_ok_and(|initialized| initialized == 1)
     }
 }
 

@@ -130,9 +130,9 @@ fn nothing_stays_attached_after_a_normal_exit() {
     assert_ne!(before, BREAKPOINT);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let before = programs_named_like_ours();
+    let programs_before = programs_named_like_ours();
     let (tracer, stderr) = start_tracing(record(&target, &["--duration", "3"], &report));
-    let ours = assert_attached(&target, &before);
+    let ours = assert_attached(&target, &programs_before);
     let output = tracer.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -153,9 +153,9 @@ fn nothing_stays_attached_after_sigint_and_the_report_is_written() {
     let mut target = Target::start();
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
-    let before = programs_named_like_ours();
+    let programs_before = programs_named_like_ours();
     let (tracer, stderr) = start_tracing(record(&target, &[], &report));
-    let ours = assert_attached(&target, &before);
+    let ours = assert_attached(&target, &programs_before);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
     let output = tracer.wait_with_output().unwrap();

@@ -10,7 +10,7 @@ use leakspy::report::{self, Report, Verdict};
 use crate::interpreters::{Interpreter, available};
 use crate::support::{fixtures_dir, leakspy, marker_line, privileged, record_waiting_target};
 
-const ROUNDS: &str = "12";
+const ROUNDS: &str = "20";
 const INTERVAL: &str = "0.25";
 
 /// A fixture and the function whose stacks must not be called leaks.

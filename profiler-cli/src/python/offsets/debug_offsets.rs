@@ -152,6 +152,9 @@ pub fn layout_from_debug_offsets(
         // `struct pyinterpreters` keeps `main` right after `head`.
         runtime_interpreters_main: at(positions.interpreters_head) + 8,
         runtime_finalizing: at(positions.finalizing),
+        // `_Py_DebugOffsets` has no field for it: five ints precede
+        // `_finalizing` (padded to 24 bytes) and `initialized` is the last.
+        runtime_initialized: at(positions.finalizing) - 8,
         interpreter_next: at(positions.interpreter_next),
         interpreter_threads_head: at(positions.interpreter_threads_head),
         thread_state_next: at(positions.thread_next),

@@ -18,6 +18,9 @@ pub struct InterpreterLayout {
     pub runtime_interpreters_head: u64,
     /// _PyRuntimeState: `interpreters.main`, the main interpreter.
     pub runtime_interpreters_main: u64,
+    /// _PyRuntimeState: `initialized`, an int set to 1 at the end of
+    /// Py_Initialize, when the allocator hooks and the main thread are final.
+    pub runtime_initialized: u64,
     /// _PyRuntimeState: `_finalizing`, the thread state that runs
     /// Py_Finalize; NULL until user code and atexit handlers are done.
     pub runtime_finalizing: u64,

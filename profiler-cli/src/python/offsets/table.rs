@@ -132,6 +132,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             .offsets(),
             runtime_interpreters_head: 32,
             runtime_interpreters_main: 40,
+            runtime_initialized: 12,
             runtime_finalizing: 16,
             interpreter_next: 0,
             interpreter_threads_head: 8, // tstate_head
@@ -176,6 +177,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             .offsets(),
             runtime_interpreters_head: 40,
             runtime_interpreters_main: 48,
+            runtime_initialized: 16,
             runtime_finalizing: 24,
             interpreter_next: 0,
             interpreter_threads_head: 16,
@@ -216,6 +218,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             .offsets(),
             runtime_interpreters_head: 40,
             runtime_interpreters_main: 48,
+            runtime_initialized: 16,
             runtime_finalizing: 24,
             interpreter_next: 0,
             interpreter_threads_head: 72,

@@ -40,6 +40,7 @@ int main(void) {
     SHOW("version", PY_VERSION_HEX);
     SHOW("runtime.interpreters_head", offsetof(_PyRuntimeState, interpreters.head));
     SHOW("runtime.finalizing", offsetof(_PyRuntimeState, _finalizing));
+    SHOW("runtime.initialized", offsetof(_PyRuntimeState, initialized));
     SHOW("runtime.interpreters_main", offsetof(_PyRuntimeState, interpreters.main));
     SHOW("interpreter.next", offsetof(PyInterpreterState, next));
 #if PY_VERSION_HEX < 0x030B0000

@@ -112,6 +112,7 @@ fn layout_values(layout: &InterpreterLayout) -> HashMap<&'static str, u64> {
             layout.runtime_interpreters_main,
         ),
         ("runtime.finalizing", layout.runtime_finalizing),
+        ("runtime.initialized", layout.runtime_initialized),
         ("interpreter.next", layout.interpreter_next),
         ("interpreter.threads_head", layout.interpreter_threads_head),
         ("thread.next", layout.thread_state_next),
