@@ -1,16 +1,18 @@
-//! What the trend rule looks at in one stack's series.
+//! What the trend rule looks at in one stack's series: the judged part,
+//! the later half of its points and at least [`JUDGED_MIN_STEPS`] steps,
+//! so growth early in the trace that has since stopped does not count.
 //!
-//! The series is split in two. The flat tail is the run of windows at the
-//! end whose live bytes did not change at all: a target that idles or
-//! shuts down before it exits. The judged part is the later half of the
-//! points before that tail, and at least [`JUDGED_MIN_STEPS`] steps, so
-//! growth early in the trace that has since stopped does not count.
+//! The judged part may end in a flat tail, windows whose live bytes did
+//! not change at all: a target that idles or shuts down before it exits.
+//! Steadiness leaves that tail out, so a leak followed by an idle tail is
+//! still steady; a tail so long that fewer than two rises remain in the
+//! judged part is no leak.
 
 use super::kendall::mann_kendall;
 use super::theil_sen::median_pairwise_slope;
 
 /// The judged part holds at least this many window-to-window steps (when
-/// the series has them).
+/// the series has them), so a short flat tail cannot fill it.
 pub const JUDGED_MIN_STEPS: usize = 3;
 
 /// The measurements of one series.
@@ -31,18 +33,16 @@ pub struct Features {
     /// How unlikely that strength is by chance (the Mann–Kendall score in
     /// standard deviations).
     pub significance: f64,
-    /// The share of the judged steps that rose, counted from the first rise
-    /// (a leak may start late), in [0, 1]; 0 when nothing rose.
+    /// The share of the judged steps that rose, from the first rise (a leak
+    /// may start late) to the flat tail, in [0, 1]; 0 when nothing rose.
     pub steadiness: f64,
     /// Whether memory came back: the largest fall from an earlier high in
     /// the judged part, as a share of that high, in [0, 1]. A series that
     /// ends below its maximum came back at least by that much.
     pub came_back: f64,
-    /// Steps at the end in which live bytes did not change.
+    /// Steps at the end of the judged part in which live bytes did not
+    /// change.
     pub flat_tail: usize,
-    /// Steps before the flat tail, in the whole series, that rose: how
-    /// long the growth went on.
-    pub growth_steps: usize,
 }
 
 impl Features {
@@ -50,18 +50,17 @@ impl Features {
     /// the implicit 0 at the start of tracing.
     pub fn of(series: &[u64]) -> Features {
         let points: Vec<u64> = std::iter::once(0).chain(series.iter().copied()).collect();
-        let flat_tail = points
+        let judged_points = points.len().div_ceil(2).max(JUDGED_MIN_STEPS + 1);
+        let judged = &points[points.len().saturating_sub(judged_points)..];
+        let flat_tail = judged
             .windows(2)
             .rev()
             .take_while(|step| step[1] == step[0])
             .count();
-        let body = &points[..points.len() - flat_tail];
-        let judged_points = body.len().div_ceil(2).max(JUDGED_MIN_STEPS + 1);
-        let judged = &body[body.len().saturating_sub(judged_points)..];
         let rising: Vec<bool> = judged.windows(2).map(|step| step[1] > step[0]).collect();
         let rises = rising.iter().filter(|&&rose| rose).count();
         let steadiness = match rising.iter().position(|&rose| rose) {
-            Some(first_rise) => rises as f64 / (rising.len() - first_rise) as f64,
+            Some(first_rise) => rises as f64 / (rising.len() - flat_tail - first_rise) as f64,
             None => 0.0,
         };
         let kendall = mann_kendall(judged);
@@ -76,7 +75,6 @@ impl Features {
             steadiness,
             came_back: largest_fall_share(judged),
             flat_tail,
-            growth_steps: body.windows(2).filter(|step| step[1] > step[0]).count(),
         }
     }
 }
@@ -115,16 +113,15 @@ mod tests {
     }
 
     #[test]
-    fn the_flat_tail_is_left_out_of_the_judged_part() {
-        // 0, 10..60, then three windows without change.
-        let features = Features::of(&[10, 20, 30, 40, 50, 60, 60, 60, 60]);
-        assert_eq!((features.flat_tail, features.growth_steps), (3, 6));
-        assert_eq!((features.first, features.last, features.rises), (30, 60, 3));
-        // A series that never changed is all tail.
-        let features = Features::of(&[0, 0, 0]);
-        assert_eq!((features.flat_tail, features.steps), (3, 0));
-        let features = Features::of(&[5, 5, 5]);
-        assert_eq!((features.flat_tail, features.growth_steps), (2, 1));
+    fn steadiness_leaves_the_flat_tail_out() {
+        // Judged: [50, 60, 70, 70, 70]: 2 rises, then 2 flat steps.
+        let features = Features::of(&[10, 20, 30, 40, 50, 60, 70, 70, 70]);
+        assert_eq!((features.flat_tail, features.rises), (2, 2));
+        assert_eq!(features.steadiness, 1.0);
+        // A judged part that never changed is all tail.
+        let features = Features::of(&[5, 5, 5, 5, 5, 5]);
+        assert_eq!((features.flat_tail, features.steps), (3, 3));
+        assert_eq!(features.steadiness, 0.0);
     }
 
     #[test]

@@ -5,14 +5,11 @@
 //!
 //! A series holds the live bytes at the end of consecutive windows;
 //! tracing starts from nothing, so an implicit 0 comes before the first
-//! window. A flat tail (windows at the end with no change at all) is set
-//! aside: growth still counts when that tail is at most half as long as
-//! the growth before it, so a leak followed by a few idle windows before
-//! the target exits is still a leak, while a cache that filled quickly and
-//! then stayed full is not. Before the tail only the later half of the
-//! points is judged (at least three steps), so growth early in the trace
-//! does not weigh on the verdict. The age of live memory would help too;
-//! see [`age`] for that hook.
+//! window. Only the later half of the points is judged (at least three
+//! steps), so growth early in the trace that has since stopped, such as a
+//! cache filling up, is not a leak, while a leak followed by idle windows
+//! before the target exits still is, as long as two rises remain in that
+//! half. The age of live memory would help too; see [`age`] for that hook.
 
 pub mod age;
 mod features;
@@ -33,9 +30,8 @@ pub struct Trend {
     pub verdict: Verdict,
     /// How sure the verdict is, in [0, 1]; always finite.
     pub confidence: f64,
-    /// The Theil–Sen slope of the judged part, in bytes per minute, or 0
-    /// when growth has stopped (see [`rule::still_growing`]); negative when
-    /// memory shrank; always finite.
+    /// The Theil–Sen slope of the judged part, in bytes per minute;
+    /// negative when memory shrank; always finite.
     pub growth_bytes_per_min: f64,
     /// The measurements the verdict came from.
     pub features: Features,
@@ -47,8 +43,7 @@ pub struct Trend {
 pub fn analyze(series: &[u64], window_seconds: f64, all_stacks_live_bytes: u64) -> Trend {
     let features = Features::of(series);
     let (verdict, confidence) = rule::judge(&features, all_stacks_live_bytes);
-    let measurable = window_seconds.is_finite() && window_seconds > 0.0;
-    let growth_bytes_per_min = if measurable && rule::still_growing(&features) {
+    let growth_bytes_per_min = if window_seconds.is_finite() && window_seconds > 0.0 {
         features.slope_per_window / window_seconds * 60.0
     } else {
         0.0

@@ -4,11 +4,6 @@
 use super::features::Features;
 use crate::report::Verdict;
 
-/// Live bytes still grow while the flat tail is at most this share of the
-/// steps that rose before it: a target that idles or shuts down for a few
-/// windows after a long leak still leaked; a cache that filled quickly and
-/// then stayed full has stopped growing.
-pub const MAX_FLAT_TAIL_SHARE: f64 = 0.5;
 /// Kendall's tau the judged part needs to count as growing: at least three
 /// rising pairs for every falling one.
 pub const TREND_MIN_STRENGTH: f64 = 0.5;
@@ -16,7 +11,8 @@ pub const TREND_MIN_STRENGTH: f64 = 0.5;
 /// in standard deviations), so short noisy series are not called leaks;
 /// two steady windows after the implicit 0 just reach it.
 pub const LEAK_MIN_SIGNIFICANCE: f64 = 1.5;
-/// A leak rose in at least this many steps...
+/// A leak rose in at least this many steps of the judged part (growth
+/// must go on into the later half of the trace)...
 pub const LEAK_MIN_RISES: usize = 2;
 /// ...in at least this share of the steps from the first rise on.
 pub const LEAK_MIN_STEADINESS: f64 = 0.5;
@@ -31,30 +27,26 @@ pub const MATERIAL_PERCENT: u64 = 1;
 /// The verdict for measurements `f` of a stack, given the live bytes of
 /// all stacks together, with its confidence in [0, 1].
 ///
-/// - `leak`: it still grows ([`still_growing`]); the judged part rose
-///   (last above first, positive Theil–Sen slope) with strength at least
+/// - `leak`: the judged part rose (last above first, positive Theil–Sen
+///   slope) with strength at least
 ///   [`TREND_MIN_STRENGTH`] and significance at least
 ///   [`LEAK_MIN_SIGNIFICANCE`]; at least [`LEAK_MIN_RISES`] steps rose, and
 ///   at least [`LEAK_MIN_STEADINESS`] of those from the first rise on; it
 ///   never came back by more than [`LEAK_MAX_CAME_BACK`]; and the last
 ///   value is material (at least [`MATERIAL_MIN_BYTES`] and
 ///   [`MATERIAL_PERCENT`]% of all).
-/// - `growing`: it still grows and rose with that strength, but the rest
-///   does not hold.
+/// - `growing`: it rose with that strength, but the rest does not hold.
 /// - `churn`: it did not, and the last value is below [`MATERIAL_MIN_BYTES`].
 /// - `stable`: it did not otherwise.
 ///
 /// The confidence is the product of the evidence for the verdict and
-/// `1 - 2^(-steps/2)`, which grows with the steps that evidence rests on:
-/// 0 with none, 0.5 with two, 0.97 with ten. The evidence is, for `leak`,
+/// `1 - 2^(-steps/2)`, which grows with the steps judged: 0 with none, 0.5
+/// with two, 0.97 with ten. The evidence is, for `leak`,
 /// strength × steadiness × (1 - came back); for `growing`, the strength;
-/// for `stable` and `churn`, 1 - the strength (or 1 when it fell), over
-/// the judged steps; or, when growth has stopped, 1 over the steps of the
-/// flat tail.
+/// for `stable` and `churn`, 1 - the strength (or 1 when it fell).
 pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
-    let growing = still_growing(f);
     let rose = f.last > f.first && f.slope_per_window > 0.0;
-    let trending = growing && rose && f.strength >= TREND_MIN_STRENGTH;
+    let trending = rose && f.strength >= TREND_MIN_STRENGTH;
     let significant = f.significance >= LEAK_MIN_SIGNIFICANCE;
     let steady = f.rises >= LEAK_MIN_RISES && f.steadiness >= LEAK_MIN_STEADINESS;
     let kept = f.came_back <= LEAK_MAX_CAME_BACK;
@@ -67,30 +59,21 @@ pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
     } else {
         Verdict::Stable
     };
-    // (verdict, evidence for it, steps that evidence rests on)
-    let (verdict, evidence, steps) = if !growing {
-        (not_growing, 1.0, f.flat_tail)
-    } else if trending && significant && steady && kept && material {
+    let (verdict, evidence) = if trending && significant && steady && kept && material {
         let evidence = strength * f.steadiness * (1.0 - f.came_back);
-        (Verdict::Leak, evidence, f.steps)
+        (Verdict::Leak, evidence)
     } else if trending {
-        (Verdict::Growing, strength, f.steps)
+        (Verdict::Growing, strength)
     } else {
-        (not_growing, 1.0 - strength, f.steps)
+        (not_growing, 1.0 - strength)
     };
-    let confidence = evidence * (1.0 - 0.5f64.powf(steps as f64 / 2.0));
+    let confidence = evidence * (1.0 - 0.5f64.powf(f.steps as f64 / 2.0));
     let confidence = if confidence.is_finite() {
         confidence.clamp(0.0, 1.0)
     } else {
         0.0
     };
     (verdict, confidence)
-}
-
-/// Whether live bytes may still be growing: the flat tail is at most
-/// [`MAX_FLAT_TAIL_SHARE`] of the steps that rose before it.
-pub fn still_growing(f: &Features) -> bool {
-    f.flat_tail as f64 <= f.growth_steps as f64 * MAX_FLAT_TAIL_SHARE
 }
 
 #[cfg(test)]
@@ -110,7 +93,6 @@ mod tests {
             steadiness: 1.0,
             came_back: 0.0,
             flat_tail: 0,
-            growth_steps: 10,
         }
     }
 
@@ -151,23 +133,6 @@ mod tests {
     }
 
     #[test]
-    fn a_flat_tail_up_to_half_the_growth_is_a_pause() {
-        let all = 20 << 20;
-        let tail = |growth_steps, flat_tail| Features {
-            growth_steps,
-            flat_tail,
-            ..leak()
-        };
-        assert_eq!(judge(&tail(4, 2), all).0, Verdict::Leak);
-        assert_eq!(judge(&tail(7, 3), all).0, Verdict::Leak);
-        let (verdict, confidence) = judge(&tail(5, 3), all);
-        assert_eq!(verdict, Verdict::Stable);
-        assert!((confidence - (1.0 - 0.5f64.powf(1.5))).abs() < 1e-12);
-        assert!(still_growing(&tail(2, 1)));
-        assert!(!still_growing(&tail(1, 1)));
-    }
-
-    #[test]
     fn confidence_grows_with_the_steps_and_stays_in_range() {
         let all = 20 << 20;
         let few = judge(
@@ -193,7 +158,6 @@ mod tests {
             steadiness: 0.0,
             came_back: 0.0,
             flat_tail: 0,
-            growth_steps: 0,
         };
         assert_eq!(judge(&nothing, 0), (Verdict::Churn, 0.0));
         let broken = Features {
