@@ -20,6 +20,10 @@ pub const PACKAGES: &[&str] = &[
     "python3.11",
     // Unpacks the Python interpreters of other Debian suites (setup/pythons.rs).
     "mmdebstrap",
+    // `go tool pprof` reads the pprof export back in the tests.
+    "golang-go",
+    // setpriv, to test the error without privileges; script, for a terminal.
+    "util-linux",
 ];
 
 /// Installs the missing [`PACKAGES`]; needs root when any is missing.
