@@ -1,8 +1,6 @@
 //! The errors a user can meet, each with the hint that helps them. The CLI
 //! prints the hint from the error kind, never by matching message text.
 
-use std::path::PathBuf;
-
 use thiserror::Error;
 
 /// Everything that can stop a trace before or while it runs.
@@ -47,12 +45,6 @@ pub enum Error {
     },
     #[error("tracing the started command failed: {0}")]
     Ptrace(#[source] nix::Error),
-    #[error("cannot write the report to {path}")]
-    WriteReport {
-        path: PathBuf,
-        #[source]
-        source: crate::report::ReportError,
-    },
 }
 
 impl Error {

@@ -2,7 +2,9 @@
 //! docs/report-schema.md (one leaking stack), plus a stable stack that
 //! shares a frame with it and a stack with nothing live.
 //!
-//! `report::sample` would do, but it is private to the report module.
+//! It is kept apart from `report::sample`: the export tests need a frame
+//! shared by two stacks (how flamegraph and pprof merge it) and a stack
+//! with nothing live, which that sample does not have.
 
 use crate::frame::{Frame, FrameKind};
 use crate::report::{Report, Stack, Verdict};
