@@ -11,7 +11,8 @@ use crate::config::{TargetSpec, TraceConfig};
 use crate::export::Format;
 use crate::gate::{GrowthLimit, parse_limit};
 use crate::report::Mode;
-use crate::units::parse_duration;
+use crate::session::GrowthSettings;
+use crate::units::{parse_duration, parse_size};
 
 /// Find memory leaks in running processes from the outside, with eBPF.
 #[derive(Debug, Parser)]
@@ -45,9 +46,19 @@ pub struct TraceArgs {
     /// Length of one aggregation window (10, 10s, 1m).
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub window: Duration,
-    /// How allocations are observed.
-    #[arg(long, value_enum, default_value = "precise")]
+    /// How memory is observed: growth (page faults, with the allocator
+    /// probed in short bursts; low overhead, for production) or precise
+    /// (every allocation and free; for CI and short traces).
+    #[arg(long, value_enum, default_value = "growth")]
     pub mode: Mode,
+    /// Growth mode: the most the allocator bursts may cost the target, as
+    /// a share of its time (3%, 0.03).
+    #[arg(long, value_name = "SHARE", default_value = "3%", value_parser = parse_share)]
+    pub overhead_budget: f64,
+    /// Growth mode: blocks smaller than this are sampled with probability
+    /// size/SIZE (2KiB, 512).
+    #[arg(long, value_name = "SIZE", default_value = "1KiB", value_parser = parse_sample_period)]
+    pub sample_period: u64,
     /// Python frames recorded per stack at most (1 to 128).
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=128))]
     pub max_python_frames: u32,
@@ -130,6 +141,58 @@ impl TraceArgs {
             window: self.window,
             mode: self.mode,
             python_depth: self.max_python_frames,
+            growth: GrowthSettings {
+                overhead_budget: self.overhead_budget,
+                sample_period_bytes: self.sample_period,
+            },
         }
+    }
+}
+
+/// A share of time: "3%" or "0.03", above 0 and at most 1.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let share = match text.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.trim().parse::<f64>(),
+    }
+    .map_err(|_| format!("{text:?} is not a share such as 3% or 0.03"))?;
+    if share > 0.0 && share <= 1.0 {
+        Ok(share)
+    } else {
+        Err(format!("{text:?} must be above 0 and at most 100%"))
+    }
+}
+
+/// A sampling period: a size of at least one byte.
+fn parse_sample_period(text: &str) -> Result<u64, String> {
+    match parse_size(text) {
+        Ok(0) => Err("the sample period must be at least 1 byte".into()),
+        Ok(size) => Ok(size),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_take_percent_or_fraction_and_stay_in_range() {
+        assert_eq!(parse_share("3%"), Ok(0.03));
+        assert_eq!(parse_share("0.5"), Ok(0.5));
+        assert!(parse_share("0").is_err());
+        assert!(parse_share("150%").is_err());
+        assert!(parse_share("lots").unwrap_err().contains("not a share"));
+    }
+
+    #[test]
+    fn growth_is_the_default_mode() {
+        let cli = Cli::try_parse_from(["leakspy", "record", "--pid", "1"]).unwrap();
+        let Command::Record(args) = cli.command else {
+            panic!("record parses as record")
+        };
+        assert_eq!(args.trace.mode, Mode::Growth);
+        assert_eq!(args.trace.sample_period, 1024);
+        assert!(parse_sample_period("0").is_err());
     }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::report::Mode;
+use crate::session::GrowthSettings;
 
 /// Which process to trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct TraceConfig {
     pub mode: Mode,
     /// Python frames walked per stack at most.
     pub python_depth: u32,
+    /// Growth mode's budget and sampling; unused in precise mode.
+    pub growth: GrowthSettings,
 }
 
 /// Where and how results are written.

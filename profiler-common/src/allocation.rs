@@ -65,13 +65,19 @@ pub enum AllocationSource {
     Interpreter = 1,
 }
 
-/// An allocation that was returned and whose free has not been seen.
+/// An allocation that was returned and whose free has not been seen. In
+/// growth mode only sampled allocations are recorded.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct LiveAllocation {
+    /// The size requested.
     pub size: u64,
     pub stack_id: u64,
     pub timestamp_ns: u64,
+    /// The bytes this block stands for in its stack's totals: `size` in
+    /// precise mode; in growth mode `size` divided by the chance that it
+    /// was sampled (see `SampleSettings`).
+    pub weight: u64,
     /// An `AllocationSource` value.
     pub source: u32,
     pub _pad: u32,

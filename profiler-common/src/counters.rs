@@ -41,10 +41,17 @@ pub enum LossCounter {
     UnreadablePythonFrame = 9,
     /// A Python stack was cut at the depth limit.
     TruncatedPythonStack = 10,
+    /// The page-owner map was full: a faulted page went uncounted.
+    PageMapFull = 11,
+    /// The anonymous-mapping map was full: a mapping went unrecorded.
+    MappingMapFull = 12,
+    /// A release spanned more pages than one call may walk: some released
+    /// pages still count as live.
+    ReleaseTooLarge = 13,
 }
 
 impl LossCounter {
-    pub const COUNT: u32 = 11;
+    pub const COUNT: u32 = 14;
 
     pub const ALL: [LossCounter; LossCounter::COUNT as usize] = [
         LossCounter::LiveMapFull,
@@ -58,6 +65,9 @@ impl LossCounter {
         LossCounter::UnknownPythonThread,
         LossCounter::UnreadablePythonFrame,
         LossCounter::TruncatedPythonStack,
+        LossCounter::PageMapFull,
+        LossCounter::MappingMapFull,
+        LossCounter::ReleaseTooLarge,
     ];
 
     /// The name used in reports (`lost_events`).
@@ -74,6 +84,9 @@ impl LossCounter {
             LossCounter::UnknownPythonThread => "unknown_python_thread",
             LossCounter::UnreadablePythonFrame => "unreadable_python_frame",
             LossCounter::TruncatedPythonStack => "truncated_python_stack",
+            LossCounter::PageMapFull => "page_map_full",
+            LossCounter::MappingMapFull => "mapping_map_full",
+            LossCounter::ReleaseTooLarge => "release_too_large",
         }
     }
 }

@@ -8,6 +8,7 @@
 
 mod allocation;
 mod counters;
+mod growth;
 pub mod map_names;
 mod python;
 mod stack;
@@ -16,6 +17,10 @@ pub use allocation::{
     AllocationKey, AllocationSource, AllocatorFunction, LiveAllocation, PendingCall,
 };
 pub use counters::{LossCounter, StackCounters};
+pub use growth::{
+    ActivityCounter, AnonymousMapping, FaultCounters, PAGE_SIZE, PendingRemap, SampleSettings,
+    TracedProcess,
+};
 pub use python::{
     InstructionKind, MAX_PYTHON_FRAMES, NO_OFFSET, PythonFrame, PythonOffsets, ThreadIdKind,
 };
@@ -34,4 +39,9 @@ mod pod {
     unsafe impl aya::Pod for StackTrace {}
     unsafe impl aya::Pod for PythonFrame {}
     unsafe impl aya::Pod for PythonOffsets {}
+    unsafe impl aya::Pod for SampleSettings {}
+    unsafe impl aya::Pod for TracedProcess {}
+    unsafe impl aya::Pod for FaultCounters {}
+    unsafe impl aya::Pod for AnonymousMapping {}
+    unsafe impl aya::Pod for PendingRemap {}
 }

@@ -18,3 +18,17 @@ pub const THREAD_STATES: &str = "THREAD_STATES";
 /// Thread ids the kernel met without a PyThreadState: userspace rescans
 /// the interpreter's thread list when this is not empty.
 pub const UNKNOWN_THREADS: &str = "UNKNOWN_THREADS";
+/// How allocations are sampled: index 0 → `SampleSettings`.
+pub const SAMPLE_SETTINGS: &str = "SAMPLE_SETTINGS";
+/// The process growth mode's tracepoints count: index 0 → `TracedProcess`.
+pub const TRACED_PROCESS: &str = "TRACED_PROCESS";
+/// Who first touched each page: `AllocationKey` (page address) → `u64` stack id.
+pub const PAGE_OWNERS: &str = "PAGE_OWNERS";
+/// Pages first touched per stack: `u64` stack id → `FaultCounters`.
+pub const FAULT_COUNTERS: &str = "FAULT_COUNTERS";
+/// Anonymous mappings still mapped: `AllocationKey` (start) → `AnonymousMapping`.
+pub const ANONYMOUS_MAPPINGS: &str = "ANONYMOUS_MAPPINGS";
+/// What happened, per CPU: index `ActivityCounter` → `u64`.
+pub const ACTIVITY: &str = "ACTIVITY";
+/// The program break of each traced process: `u32` tgid → `u64` address.
+pub const PROGRAM_BREAKS: &str = "PROGRAM_BREAKS";

@@ -12,13 +12,14 @@ use aya_ebpf::{
     macros::{uprobe, uretprobe},
     programs::{ProbeContext, RetProbeContext},
 };
-use profiler_common::{AllocationSource, AllocatorFunction, LossCounter};
+use profiler_common::{ActivityCounter, AllocationSource, AllocatorFunction, LossCounter};
 
 use crate::{
-    accounting::{record_allocation, record_free},
+    accounting::{ReturnedBlock, record_allocation, record_free, retire_reused_address},
     finalizing::interpreter_finalizing,
-    losses::count_loss,
+    losses::{count_activity, count_loss},
     pending::{CallArguments, begin_call, end_call, inside_allocator},
+    sampling::{sample_weight, sampling},
     stack_capture::capture_stack,
 };
 
@@ -141,8 +142,21 @@ pub fn allocator_return(ctx: RetProbeContext) -> u32 {
         // and returns NULL. A failed resize leaves it alone.
         record_free(call.old_address);
     }
-    if address != 0 {
-        record_allocation(address, call.size, capture_stack(&ctx), call.source);
+    if address == 0 {
+        return 0;
+    }
+    match sample_weight(call.size) {
+        Some(weight) => {
+            let block = ReturnedBlock {
+                address,
+                size: call.size,
+                weight,
+                stack_id: capture_stack(&ctx),
+                source: call.source,
+            };
+            record_allocation(block, sampling());
+        }
+        None => retire_reused_address(address, true),
     }
     0
 }
@@ -204,7 +218,13 @@ pub fn py_free_enter(ctx: ProbeContext) -> u32 {
 /// hands large blocks to libc's free after its own: the block is retired
 /// by the first, and the second finds nothing.
 fn free_at(address: u64) {
-    if address != 0 && !inside_allocator() && !interpreter_finalizing() {
-        record_free(address);
+    count_activity(ActivityCounter::AllocatorHits, 1);
+    if address != 0
+        && !inside_allocator()
+        && !interpreter_finalizing()
+        && record_free(address)
+        && sampling()
+    {
+        count_activity(ActivityCounter::SamplesFreed, 1);
     }
 }

@@ -1,5 +1,6 @@
-//! leakspy's eBPF object: the allocator probes of precise mode and the
-//! stack capture they share.
+//! leakspy's eBPF object: the allocator probes (every call in precise mode,
+//! sampled bursts in growth mode), growth mode's page-fault and memory
+//! system-call tracepoints, and the stack capture they share.
 //!
 //! Built for `bpfel-unknown-none` by profiler-cli's build.rs (aya-build) and
 //! embedded in the `leakspy` binary. On the host it compiles to an empty
@@ -27,9 +28,17 @@ mod losses;
 #[cfg(target_arch = "bpf")]
 mod maps;
 #[cfg(target_arch = "bpf")]
+mod memory_syscalls;
+#[cfg(target_arch = "bpf")]
+mod page_faults;
+#[cfg(target_arch = "bpf")]
+mod page_owners;
+#[cfg(target_arch = "bpf")]
 mod pending;
 #[cfg(target_arch = "bpf")]
 mod python_walk;
+#[cfg(target_arch = "bpf")]
+mod sampling;
 #[cfg(target_arch = "bpf")]
 mod stack_capture;
 

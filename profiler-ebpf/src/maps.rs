@@ -5,8 +5,9 @@ use aya_ebpf::{
     maps::{Array, HashMap, LruHashMap, PerCpuArray},
 };
 use profiler_common::{
-    AllocationKey, LiveAllocation, LossCounter, PendingCall, PythonOffsets, StackCounters,
-    StackTrace,
+    ActivityCounter, AllocationKey, AnonymousMapping, FaultCounters, LiveAllocation, LossCounter,
+    PendingCall, PendingRemap, PythonOffsets, SampleSettings, StackCounters, StackTrace,
+    TracedProcess,
 };
 
 /// Userspace may resize these before loading; the values are the defaults.
@@ -14,6 +15,9 @@ const MAX_LIVE_ALLOCATIONS: u32 = 4 * 1024 * 1024;
 const MAX_STACKS: u32 = 256 * 1024;
 const MAX_THREADS_IN_ALLOCATOR: u32 = 64 * 1024;
 const MAX_PYTHON_THREADS: u32 = 16 * 1024;
+/// 16 GiB of first-touched pages.
+const MAX_PAGE_OWNERS: u32 = 4 * 1024 * 1024;
+const MAX_ANONYMOUS_MAPPINGS: u32 = 256 * 1024;
 /// Grow-on-insert: these maps hold millions of entries at most, and
 /// preallocating them would pin hundreds of MiB of kernel memory up front.
 const BPF_F_NO_PREALLOC: u32 = 1;
@@ -49,3 +53,36 @@ pub static THREAD_STATES: HashMap<u32, u64> = HashMap::with_max_entries(MAX_PYTH
 
 #[map(name = "UNKNOWN_THREADS")]
 pub static UNKNOWN_THREADS: LruHashMap<u32, u32> = LruHashMap::with_max_entries(1024, 0);
+
+#[map(name = "SAMPLE_SETTINGS")]
+pub static SAMPLE_SETTINGS: Array<SampleSettings> = Array::with_max_entries(1, 0);
+
+#[map(name = "TRACED_PROCESS")]
+pub static TRACED_PROCESS: Array<TracedProcess> = Array::with_max_entries(1, 0);
+
+#[map(name = "PAGE_OWNERS")]
+pub static PAGE_OWNERS: HashMap<AllocationKey, u64> =
+    HashMap::with_max_entries(MAX_PAGE_OWNERS, BPF_F_NO_PREALLOC);
+
+#[map(name = "FAULT_COUNTERS")]
+pub static FAULT_COUNTERS: HashMap<u64, FaultCounters> =
+    HashMap::with_max_entries(MAX_STACKS, BPF_F_NO_PREALLOC);
+
+#[map(name = "ANONYMOUS_MAPPINGS")]
+pub static ANONYMOUS_MAPPINGS: HashMap<AllocationKey, AnonymousMapping> =
+    HashMap::with_max_entries(MAX_ANONYMOUS_MAPPINGS, BPF_F_NO_PREALLOC);
+
+/// Lengths of `mmap` calls between entry and exit, per thread.
+#[map(name = "PENDING_MAPS")]
+pub static PENDING_MAPS: HashMap<u64, u64> = HashMap::with_max_entries(MAX_THREADS_IN_ALLOCATOR, 0);
+
+#[map(name = "PENDING_REMAPS")]
+pub static PENDING_REMAPS: HashMap<u64, PendingRemap> =
+    HashMap::with_max_entries(MAX_THREADS_IN_ALLOCATOR, 0);
+
+/// The program break of each traced process, as its last `brk` left it.
+#[map(name = "PROGRAM_BREAKS")]
+pub static PROGRAM_BREAKS: HashMap<u32, u64> = HashMap::with_max_entries(1024, 0);
+
+#[map(name = "ACTIVITY")]
+pub static ACTIVITY: PerCpuArray<u64> = PerCpuArray::with_max_entries(ActivityCounter::COUNT, 0);

@@ -4,9 +4,15 @@
 //! would count one block twice.
 
 use aya_ebpf::helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns};
-use profiler_common::{AllocationSource, AllocatorFunction, LossCounter, PendingCall};
+use profiler_common::{
+    ActivityCounter, AllocationSource, AllocatorFunction, LossCounter, PendingCall,
+};
 
-use crate::{losses::count_loss, maps::PENDING_CALLS};
+use crate::{
+    losses::{count_activity, count_loss},
+    maps::PENDING_CALLS,
+    sampling::sampling,
+};
 
 /// A call older than this never returned (longjmp, or a missed return
 /// probe) and no longer counts as in flight.
@@ -24,6 +30,7 @@ pub struct CallArguments {
 /// is already inside one, notes the nesting so the return is ignored.
 #[inline(always)]
 pub fn begin_call(function: AllocatorFunction, arguments: CallArguments) {
+    count_activity(ActivityCounter::AllocatorHits, 1);
     let thread = bpf_get_current_pid_tgid();
     let now = unsafe { bpf_ktime_get_ns() };
     if let Some(outer) = PENDING_CALLS.get_ptr_mut(&thread) {
@@ -53,7 +60,11 @@ pub fn begin_call(function: AllocatorFunction, arguments: CallArguments) {
 pub fn end_call() -> Option<PendingCall> {
     let thread = bpf_get_current_pid_tgid();
     let Some(pending) = PENDING_CALLS.get_ptr_mut(&thread) else {
-        count_loss(LossCounter::UnmatchedReturn);
+        // In growth mode each burst attaches the return probes before the
+        // entries: calls entered in between return unmatched, as expected.
+        if !sampling() {
+            count_loss(LossCounter::UnmatchedReturn);
+        }
         return None;
     };
     let pending = unsafe { &mut *pending };

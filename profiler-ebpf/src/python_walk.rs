@@ -41,20 +41,25 @@ pub fn walk_python_frames(trace: &mut StackTrace) {
         trace.flags |= StackTrace::PYTHON_UNKNOWN_THREAD;
         return;
     };
-    let Some(frame) = first_frame(offsets, thread_state) else {
-        return;
-    };
-    walk_from(offsets, frame, trace);
+    match first_frame(offsets, thread_state) {
+        Ok(0) => {}
+        Ok(frame) => walk_from(offsets, frame, trace),
+        Err(()) => {
+            trace.flags |= StackTrace::PYTHON_UNREADABLE;
+            count_loss(LossCounter::UnreadablePythonFrame);
+        }
+    }
 }
 
-/// The innermost frame of a thread, or None when it runs no Python code.
+/// The innermost frame of a thread, 0 when it runs no Python code, or an
+/// error when the thread state could not be read.
 #[inline(always)]
-fn first_frame(offsets: &PythonOffsets, thread_state: u64) -> Option<u64> {
-    let mut frame = read_u64(thread_state + offsets.thread_state_frame)?;
+fn first_frame(offsets: &PythonOffsets, thread_state: u64) -> Result<u64, ()> {
+    let mut frame = read_u64(thread_state + offsets.thread_state_frame).ok_or(())?;
     if offsets.cframe_current_frame != NO_OFFSET && frame != 0 {
-        frame = read_u64(frame + offsets.cframe_current_frame)?;
+        frame = read_u64(frame + offsets.cframe_current_frame).ok_or(())?;
     }
-    (frame != 0).then_some(frame)
+    Ok(frame)
 }
 
 /// The walk's progress, shared with `walk_step` through `bpf_loop`. Only

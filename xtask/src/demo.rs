@@ -56,7 +56,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     );
     command::run(
         Command::new(&leakspy)
-            .args(["record", "--pid", &pid.to_string()])
+            .args(["record", "--mode", "precise", "--pid", &pid.to_string()])
             .args(["--duration", &args.duration.to_string(), "--window", "2"])
             .arg("-o")
             .arg(&report),

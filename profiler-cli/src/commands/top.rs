@@ -6,13 +6,12 @@ use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use crate::cli::TopArgs;
-use crate::commands::{finish_output, trace::reject_unbuilt_mode};
+use crate::commands::finish_output;
 use crate::config::TargetSpec;
 use crate::report::{Report, render_text};
 use crate::session::{self, WindowObserver, WindowSummary};
 
 pub fn run(args: &TopArgs) -> anyhow::Result<ExitCode> {
-    reject_unbuilt_mode(args.trace.mode)?;
     let config = args.trace.config(TargetSpec::Pid(args.pid));
     let mut screen = Screen {
         top: args.top,

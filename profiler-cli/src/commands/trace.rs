@@ -12,13 +12,12 @@ use crate::commands::{EXIT_ERROR, finish_output};
 use crate::config::TraceConfig;
 use crate::export;
 use crate::gate;
-use crate::report::{self, Mode, Report};
+use crate::report::{self, Report};
 use crate::session::{self, EndReason, WindowObserver, WindowSummary};
 use crate::units::format_bytes;
 
 /// Traces as `config` says and reports to `output`.
 pub fn run(config: &TraceConfig, output: &OutputArgs) -> anyhow::Result<ExitCode> {
-    reject_unbuilt_mode(config.mode)?;
     let mut progress = ProgressLines {
         to_terminal: std::io::stderr().is_terminal(),
     };
@@ -51,14 +50,6 @@ pub fn run(config: &TraceConfig, output: &OutputArgs) -> anyhow::Result<ExitCode
         _ if gate.is_some_and(|gate| !gate.passed()) => Ok(ExitCode::from(gate::EXIT_GROWTH)),
         _ => Ok(code),
     }
-}
-
-/// Until growth mode lands, only precise mode can run.
-pub fn reject_unbuilt_mode(mode: Mode) -> anyhow::Result<()> {
-    if mode == Mode::Growth {
-        anyhow::bail!("--mode growth is not available yet in this version; use --mode precise");
-    }
-    Ok(())
 }
 
 fn print_summary(report: &Report, top: usize) -> std::io::Result<()> {

@@ -58,6 +58,7 @@ pub fn sample_report() -> Report {
             ),
             main,
         ],
+        evidence: None,
     };
     let freed = Stack {
         id: "0x9".into(),
@@ -78,6 +79,7 @@ pub fn sample_report() -> Report {
             Some(60),
             None,
         )],
+        evidence: None,
     };
     for stack in [&stable, &freed] {
         let totals = &mut report.totals;

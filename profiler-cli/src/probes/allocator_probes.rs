@@ -149,6 +149,8 @@ fn attach_site(
 }
 
 /// Detaches every probe, newest first (entries before returns before frees).
+/// Each detach waits for a kernel grace period after removing its
+/// breakpoint (about 85 ms here), and the kernel serializes them.
 pub fn detach(ebpf: &mut Ebpf, probes: AttachedProbes) {
     for (program, link) in probes.links.into_iter().rev() {
         let detached = uprobe(ebpf, program).and_then(|probe| {
@@ -161,5 +163,52 @@ pub fn detach(ebpf: &mut Ebpf, probes: AttachedProbes) {
         if let Err(error) = detached {
             log::warn!("{error}");
         }
+    }
+}
+
+/// A plan and, while they are attached, its probes: attached once in
+/// precise mode, for each burst in growth mode.
+#[derive(Debug, Default)]
+pub struct ProbeSet {
+    plan: Vec<ProbeSite>,
+    required: &'static [&'static str],
+    attached: Option<AttachedProbes>,
+    /// Symbols the last attach did not find.
+    missing: Vec<&'static str>,
+}
+
+impl ProbeSet {
+    /// `required` names symbols whose absence makes attaching fail.
+    pub fn new(plan: Vec<ProbeSite>, required: &'static [&'static str]) -> Self {
+        ProbeSet {
+            plan,
+            required,
+            attached: None,
+            missing: Vec::new(),
+        }
+    }
+
+    /// Attaches the plan for process `pid`, unless it is attached.
+    pub fn attach(&mut self, ebpf: &mut Ebpf, pid: u32) -> Result<(), Error> {
+        if self.attached.is_none() {
+            let probes = attach(ebpf, &self.plan, pid, self.required)?;
+            self.missing = probes.missing.clone();
+            self.attached = Some(probes);
+        }
+        Ok(())
+    }
+
+    pub fn detach(&mut self, ebpf: &mut Ebpf) {
+        if let Some(probes) = self.attached.take() {
+            detach(ebpf, probes);
+        }
+    }
+
+    pub fn is_attached(&self) -> bool {
+        self.attached.is_some()
+    }
+
+    pub fn missing(&self) -> &[&'static str] {
+        &self.missing
     }
 }

@@ -13,11 +13,11 @@ use profiler_common::{
 
 use crate::error::Error;
 
-fn map_error(map: &'static str) -> impl FnOnce(aya::maps::MapError) -> Error {
+pub(super) fn map_error(map: &'static str) -> impl FnOnce(aya::maps::MapError) -> Error {
     move |source| Error::Map { map, source }
 }
 
-fn hash_map<'a, K: aya::Pod, V: aya::Pod>(
+pub(super) fn hash_map<'a, K: aya::Pod, V: aya::Pod>(
     ebpf: &'a Ebpf,
     name: &'static str,
 ) -> Result<BpfHashMap<&'a MapData, K, V>, Error> {
@@ -54,18 +54,25 @@ pub fn stack_trace(ebpf: &Ebpf, id: u64) -> Result<Option<StackTrace>, Error> {
 
 /// Every loss cause with its count, summed over CPUs.
 pub fn losses(ebpf: &Ebpf) -> Result<BTreeMap<String, u64>, Error> {
+    let sums = per_cpu_sums(ebpf, map_names::LOSSES, LossCounter::COUNT)?;
+    Ok(LossCounter::ALL
+        .iter()
+        .map(|cause| (cause.name().to_string(), sums[*cause as usize]))
+        .collect())
+}
+
+/// Each slot of the per-CPU array `name`, summed over CPUs.
+pub(super) fn per_cpu_sums(ebpf: &Ebpf, name: &'static str, slots: u32) -> Result<Vec<u64>, Error> {
     let map = ebpf
-        .map(map_names::LOSSES)
+        .map(name)
         .expect("every map name is in the embedded object");
-    let array = PerCpuArray::<_, u64>::try_from(map).map_err(map_error(map_names::LOSSES))?;
-    let mut counts = BTreeMap::new();
-    for cause in LossCounter::ALL {
-        let per_cpu = array
-            .get(&(cause as u32), 0)
-            .map_err(map_error(map_names::LOSSES))?;
-        counts.insert(cause.name().to_string(), per_cpu.iter().sum());
-    }
-    Ok(counts)
+    let array = PerCpuArray::<_, u64>::try_from(map).map_err(map_error(name))?;
+    (0..slots)
+        .map(|slot| {
+            let per_cpu = array.get(&slot, 0).map_err(map_error(name))?;
+            Ok(per_cpu.iter().sum())
+        })
+        .collect()
 }
 
 /// Forgets everything recorded so far: used when the traced process execs,
@@ -74,10 +81,19 @@ pub fn clear(ebpf: &mut Ebpf) -> Result<(), Error> {
     clear_map::<AllocationKey, LiveAllocation>(ebpf, map_names::LIVE_ALLOCATIONS)?;
     clear_map::<u64, StackCounters>(ebpf, map_names::STACK_COUNTERS)?;
     clear_map::<u64, StackTrace>(ebpf, map_names::STACKS)?;
+    clear_pending_calls(ebpf)
+}
+
+/// Forgets the allocator calls in flight: after a burst's probes are
+/// detached, calls that began inside it never see their return.
+pub fn clear_pending_calls(ebpf: &mut Ebpf) -> Result<(), Error> {
     clear_map::<u64, profiler_common::PendingCall>(ebpf, map_names::PENDING_CALLS)
 }
 
-fn clear_map<K: aya::Pod, V: aya::Pod>(ebpf: &mut Ebpf, name: &'static str) -> Result<(), Error> {
+pub(super) fn clear_map<K: aya::Pod, V: aya::Pod>(
+    ebpf: &mut Ebpf,
+    name: &'static str,
+) -> Result<(), Error> {
     let map = ebpf
         .map_mut(name)
         .expect("every map name is in the embedded object");

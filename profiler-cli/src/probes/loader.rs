@@ -41,6 +41,7 @@ pub fn load() -> Result<Ebpf, Error> {
                 source,
             })?;
     }
+    crate::probes::growth_tracepoints::load(&mut ebpf)?;
     Ok(ebpf)
 }
 

@@ -1,71 +1,107 @@
 //! Evidence in the target's memory that a pymalloc block was freed.
 //!
-//! pymalloc frees a block by pushing it on its pool's free list: the
-//! block's first word becomes the pool's previous free-list head, a pointer
-//! into the same pool (or NULL when the list was empty). A live object's
-//! first word is its reference count, never such a pointer. LTO builds
-//! inline pymalloc's free behind a guard in dozens of places that no probe
-//! sees, so this check is how their frees are found.
+//! pymalloc frees a block by pushing it on its pool's free list: the pool
+//! header's `freeblock` points to the last freed block, whose first word
+//! points to the one freed before, and so on to NULL. A block reachable
+//! from `freeblock` is free. Walking the list, rather than looking at the
+//! block's first word alone, matters: a live GC object starts with its GC
+//! link, a pointer to a neighbour in the same pool, just like a free-list
+//! link. LTO builds inline pymalloc's free behind a guard in dozens of
+//! places that no probe sees, so this check is how their frees are found.
 
 /// Blocks larger than this are not pymalloc's: it hands them to malloc.
 pub const PYMALLOC_MAX_BLOCK: u64 = 512;
 
-/// Pools are 4 KiB (3.9) or 16 KiB (3.10+), aligned to their size: two
-/// addresses in one pool agree above bit 14 either way.
-const POOL_REGION_BITS: u32 = 14;
+/// `freeblock` in `struct pool_header`.
+const FREEBLOCK_OFFSET: u64 = 8;
+/// The smallest pymalloc block: a free-list walk has at most this many
+/// steps per pool byte.
+const MIN_BLOCK: u64 = 16;
 
-/// True when `first_word`, read at the start of the block at `address`,
-/// may be a free-list link: a pointer to another block of the same pool. A
-/// NULL link (the pool's list was empty) is not taken as evidence: a live
-/// block may start with zero too.
-pub fn may_link(address: u64, first_word: u64) -> bool {
-    first_word != 0
-        && first_word != address
-        && first_word >> POOL_REGION_BITS == address >> POOL_REGION_BITS
+/// pymalloc's pool size for a CPython minor version: 4 KiB up to 3.9,
+/// 16 KiB from 3.10.
+pub fn pool_size(minor: u8) -> u64 {
+    if minor <= 9 { 4096 } else { 16384 }
 }
 
-/// True when the block at `address` is on its pool's free list: its first
-/// word links to a block whose own first word (`next_word`) continues the
-/// list (NULL, or another link into the pool). An array of pointers to
-/// live objects of the same pool fails here: a live object starts with its
-/// reference count.
-pub fn looks_freed(address: u64, first_word: u64, next_word: u64) -> bool {
-    may_link(address, first_word) && (next_word == 0 || may_link(first_word, next_word))
+/// The start of the pool holding `address`: pools are aligned to their size.
+pub fn pool_base(address: u64, pool_size: u64) -> u64 {
+    address & !(pool_size - 1)
+}
+
+/// True when `block` is on the free list of the pool whose bytes, read at
+/// `base`, are `pool`.
+pub fn on_free_list(pool: &[u8], base: u64, block: u64) -> bool {
+    let word = |address: u64| -> Option<u64> {
+        let offset = usize::try_from(address.checked_sub(base)?).ok()?;
+        let bytes = pool.get(offset..offset + 8)?;
+        Some(u64::from_le_bytes(bytes.try_into().ok()?))
+    };
+    let mut next = word(base + FREEBLOCK_OFFSET);
+    for _ in 0..pool.len() as u64 / MIN_BLOCK {
+        match next {
+            Some(0) | None => return false,
+            Some(free) if free == block => return true,
+            Some(free) => next = word(free),
+        }
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn free_list_links_point_into_the_same_pool() {
-        let block = 0x7f00_1234_5040;
-        assert!(
-            may_link(block, 0x7f00_1234_5100),
-            "a later block of the pool"
-        );
-        assert!(
-            may_link(block, 0x7f00_1234_4010),
-            "an earlier block of the pool"
-        );
-        assert!(!may_link(block, 1), "a reference count");
-        assert!(!may_link(block, 0), "NULL is no evidence");
-        assert!(!may_link(block, 0x7f00_1235_0000), "another pool");
-        assert!(!may_link(block, block), "a block never links to itself");
+    const BASE: u64 = 0x7f00_1234_4000;
+
+    /// A 4 KiB pool of 64-byte blocks whose free list is `free`, in order.
+    fn pool(free: &[u64]) -> Vec<u8> {
+        let mut bytes = vec![0u8; 4096];
+        let mut put = |at: u64, value: u64| {
+            let offset = (at - BASE) as usize;
+            bytes[offset..offset + 8].copy_from_slice(&value.to_le_bytes());
+        };
+        let mut link = BASE + FREEBLOCK_OFFSET;
+        for &block in free {
+            put(link, block);
+            link = block;
+        }
+        put(link, 0);
+        // A live GC object whose first word points to a neighbour.
+        put(BASE + 0x200, BASE + 0x240);
+        bytes
     }
 
     #[test]
-    fn a_link_must_lead_to_a_free_block() {
-        let block = 0x7f00_1234_5040;
-        let next = 0x7f00_1234_5100;
-        assert!(looks_freed(block, next, 0), "the last free block");
-        assert!(
-            looks_freed(block, next, 0x7f00_1234_5200),
-            "a free block with a successor"
-        );
-        assert!(
-            !looks_freed(block, next, 3),
-            "a live object: its reference count"
-        );
+    fn blocks_reachable_from_freeblock_are_free() {
+        let bytes = pool(&[BASE + 0x100, BASE + 0x80, BASE + 0x300]);
+        for block in [BASE + 0x100, BASE + 0x80, BASE + 0x300] {
+            assert!(on_free_list(&bytes, BASE, block), "{block:#x}");
+        }
+    }
+
+    #[test]
+    fn a_live_object_linking_to_a_neighbour_is_not_free() {
+        let bytes = pool(&[BASE + 0x100]);
+        assert!(!on_free_list(&bytes, BASE, BASE + 0x200));
+        assert!(!on_free_list(&bytes, BASE, BASE + 0x240));
+    }
+
+    #[test]
+    fn a_corrupt_or_cyclic_list_ends_the_walk() {
+        let mut bytes = pool(&[BASE + 0x100]);
+        // The last free block links back to the first: a cycle.
+        bytes[0x100..0x108].copy_from_slice(&(BASE + 0x100).to_le_bytes());
+        assert!(!on_free_list(&bytes, BASE, BASE + 0x200));
+        // A link out of the pool stops the walk too.
+        bytes[0x100..0x108].copy_from_slice(&0xdead_0000u64.to_le_bytes());
+        assert!(!on_free_list(&bytes, BASE, BASE + 0x200));
+    }
+
+    #[test]
+    fn pools_are_4_kib_until_3_9_and_16_kib_after() {
+        assert_eq!(pool_size(9), 4096);
+        assert_eq!(pool_size(13), 16384);
+        assert_eq!(pool_base(0x7f00_1234_7ff0, 16384), 0x7f00_1234_4000);
     }
 }

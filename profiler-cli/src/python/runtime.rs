@@ -43,6 +43,17 @@ impl PythonRuntime {
             .read_i32(flag)
             .is_ok_and(|initialized| initialized == 1)
     }
+
+    /// True once `_PyRuntime._finalizing` is set: the interpreter tears
+    /// down and frees what the program kept.
+    pub fn is_finalizing(&self) -> bool {
+        let flag = self
+            .runtime_address
+            .wrapping_add(self.layout.runtime_finalizing);
+        self.memory()
+            .read_u64(flag)
+            .is_ok_and(|finalizing| finalizing != 0)
+    }
 }
 
 /// Finds the CPython runtime of `pid`. None when the target is not CPython.

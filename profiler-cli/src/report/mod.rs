@@ -12,5 +12,8 @@ pub(crate) mod sample;
 
 pub use file::{ReportError, read, write_atomically};
 pub use rank::rank;
-pub use schema::{Mode, Report, SCHEMA, Stack, Target, Totals, Verdict, Window};
+pub use schema::{
+    Evidence, EvidenceBasis, GrowthSummary, Mode, Report, SCHEMA, Stack, Target, Totals, Verdict,
+    Window, WindowGrowth,
+};
 pub use text::render_text;

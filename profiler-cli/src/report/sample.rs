@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{Mode, Report, SCHEMA, Stack, Target, Totals, Verdict, Window};
+use super::{
+    Evidence, EvidenceBasis, GrowthSummary, Mode, Report, SCHEMA, Stack, Target, Totals, Verdict,
+    Window, WindowGrowth,
+};
 use crate::frame::{Frame, FrameKind};
 
 fn frame(kind: FrameKind, function: &str, file: &str, line: u32, object: &str) -> Frame {
@@ -48,6 +51,13 @@ pub(crate) fn sample_report() -> Report {
             ),
             frame(FrameKind::Python, "main", "app.py", 50, "/usr/bin/python3"),
         ],
+        evidence: Some(Evidence {
+            basis: EvidenceBasis::SampledSurvivors,
+            sampled_blocks: 4096,
+            surviving_blocks: 3072,
+            large_block_bytes: 0,
+            fault_bytes: 3 << 20,
+        }),
     };
     let stable = Stack {
         id: "0x7".into(),
@@ -68,6 +78,7 @@ pub(crate) fn sample_report() -> Report {
             line: None,
             object: Some("/usr/lib/x86_64-linux-gnu/libc.so.6".into()),
         }],
+        evidence: None,
     };
     let mut lost_events: BTreeMap<String, u64> = profiler_common::LossCounter::ALL
         .iter()
@@ -92,6 +103,11 @@ pub(crate) fn sample_report() -> Report {
                 start: f64::from(i) * 10.0,
                 end: f64::from(i + 1) * 10.0,
                 rss_bytes: (40 << 20) + (u64::from(i) << 20),
+                growth: Some(WindowGrowth {
+                    faulted_bytes: 1 << 20,
+                    released_bytes: 0,
+                    duty_cycle: 0.02,
+                }),
             })
             .collect(),
         lost_events,
@@ -106,5 +122,19 @@ pub(crate) fn sample_report() -> Report {
             stacks: 2,
         },
         stacks: vec![leak, stable],
+        growth: Some(GrowthSummary {
+            sample_period_bytes: 4096,
+            overhead_budget: 0.03,
+            bursts: 30,
+            duty_cycle: 0.02,
+            estimated_overhead: 0.015,
+            allocator_hits: 75_000,
+            samples: 5000,
+            samples_freed: 1200,
+            samples_reused: 300,
+            samples_gone_from_memory: 100,
+            faulted_bytes: 3 << 20,
+            released_bytes: 0,
+        }),
     }
 }

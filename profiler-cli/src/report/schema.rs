@@ -30,6 +30,37 @@ pub struct Report {
     pub totals: Totals,
     /// Most suspicious first (see [`super::rank`]).
     pub stacks: Vec<Stack>,
+    /// Growth mode's cost and what it saw; `None` in precise mode. Added
+    /// within v1.
+    #[serde(default)]
+    pub growth: Option<GrowthSummary>,
+}
+
+/// How growth mode spent its budget, and what it saw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrowthSummary {
+    /// A block smaller than this was sampled with probability size/period
+    /// and stands for `sample_period_bytes`.
+    pub sample_period_bytes: u64,
+    /// The cap on the estimated overhead, as a share of time (0.03 is 3%).
+    pub overhead_budget: f64,
+    /// Allocator probe bursts taken.
+    pub bursts: u64,
+    /// The share of the trace the allocator probes were attached.
+    pub duty_cycle: f64,
+    /// Probe hits times an estimated cost per hit, as a share of the trace.
+    pub estimated_overhead: f64,
+    pub allocator_hits: u64,
+    /// Sampled blocks recorded, and of those the ones found dead: freed in
+    /// a burst, their address handed out again, or gone from memory.
+    pub samples: u64,
+    pub samples_freed: u64,
+    pub samples_reused: u64,
+    pub samples_gone_from_memory: u64,
+    /// Pages touched for the first time, and of those given back, in bytes.
+    pub faulted_bytes: u64,
+    pub released_bytes: u64,
 }
 
 /// How memory was observed (DESIGN.md, "Two ways to see memory").
@@ -64,6 +95,20 @@ pub struct Window {
     pub end: f64,
     /// The target's resident set size at the end of the window.
     pub rss_bytes: u64,
+    /// Growth mode: pages first touched in this window and pages given back,
+    /// in bytes, and the share of the window the allocator probes were
+    /// attached. `None` in precise mode. Added within v1.
+    #[serde(default)]
+    pub growth: Option<WindowGrowth>,
+}
+
+/// What growth mode saw in one window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowGrowth {
+    pub faulted_bytes: u64,
+    pub released_bytes: u64,
+    pub duty_cycle: f64,
 }
 
 /// Sums over all stacks.
@@ -118,6 +163,37 @@ pub struct Stack {
     pub series: Vec<u64>,
     /// Innermost first.
     pub frames: Vec<Frame>,
+    /// Growth mode: what the verdict rests on; `None` in precise mode.
+    /// Added within v1.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+}
+
+/// What a growth-mode verdict rests on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceBasis {
+    /// The series is the estimated bytes of sampled blocks still alive
+    /// (and of glibc's large blocks still mapped).
+    SampledSurvivors,
+    /// No block of this stack was sampled: the series is the bytes of
+    /// pages it touched first, which says who touched memory, not who
+    /// keeps it. Such a stack is never judged more than `growing`.
+    Faults,
+}
+
+/// The evidence behind one growth-mode stack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub basis: EvidenceBasis,
+    /// Blocks of this stack sampled in bursts, and those still alive.
+    pub sampled_blocks: u64,
+    pub surviving_blocks: u64,
+    /// Bytes of glibc's mmapped blocks this stack allocated, still mapped.
+    pub large_block_bytes: u64,
+    /// Bytes of pages this stack touched first, still mapped.
+    pub fault_bytes: u64,
 }
 
 #[cfg(test)]

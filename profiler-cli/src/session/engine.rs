@@ -1,7 +1,8 @@
-//! The trace loop. It attaches precise mode's probes to the target, closes
-//! a window every `window` seconds, and on the end (deadline, Ctrl-C,
-//! SIGTERM or the target's exit) takes the last window, detaches every
-//! probe and builds the report.
+//! The trace loop. It attaches the probes to the target (precise mode: the
+//! allocator probes, for good; growth mode: the tracepoints, and the
+//! allocator probes in bursts), closes a window every `window` seconds,
+//! and on the end (deadline, Ctrl-C, SIGTERM or the target's exit) takes
+//! the last window, detaches every probe and builds the report.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -10,12 +11,15 @@ use nix::sys::signal::Signal;
 
 use crate::config::{TargetSpec, TraceConfig};
 use crate::error::Error;
-use crate::probes::allocator_probes::{self, AttachedProbes, libc_plan};
-use crate::probes::{kernel_maps, loader};
+use crate::probes::allocator_probes::{ProbeSet, libc_plan};
+use crate::probes::{growth_maps, kernel_maps, loader};
 use crate::process::{allocator_object, maps, status};
 use crate::python::allocator_kind::AllocatorKind;
-use crate::report::{Report, Target, Window};
-use crate::session::freed_blocks::FreedBlocks;
+use crate::python::pymalloc_evidence;
+use crate::report::{Mode, Report, Target, Window};
+use crate::session::freed_blocks::{FreedBlocks, SweepScope};
+use crate::session::growth_mode::GrowthMode;
+use crate::session::growth_totals;
 use crate::session::python_tracking::PythonTracking;
 use crate::session::report_builder::{TraceFacts, build_report};
 use crate::session::signals::{Signals, Wakeup};
@@ -97,7 +101,12 @@ pub fn trace(
 struct Session<'a> {
     config: &'a TraceConfig,
     ebpf: Ebpf,
-    probes: Option<AttachedProbes>,
+    /// libc's allocator probes, once libc is mapped.
+    libc: Option<ProbeSet>,
+    /// The object libc's probes go on, for notes.
+    libc_object: String,
+    /// Growth mode's tracepoints and bursts, once the target is known.
+    growth: Option<GrowthMode>,
     python: PythonTracking,
     freed_blocks: FreedBlocks,
     child: Option<SpawnedChild>,
@@ -122,7 +131,9 @@ impl<'a> Session<'a> {
         Session {
             config,
             ebpf,
-            probes: None,
+            libc: None,
+            libc_object: String::new(),
+            growth: None,
             python: PythonTracking::default(),
             freed_blocks: FreedBlocks::default(),
             child: None,
@@ -160,12 +171,24 @@ impl<'a> Session<'a> {
             if now >= self.window_started + self.config.window {
                 self.close_window(now, observer)?;
             }
-            let next_event = [Some(self.window_started + self.config.window), deadline]
-                .into_iter()
-                .flatten()
-                .min()
-                .expect("the window end is always set");
-            let sleep = next_event.saturating_duration_since(now).min(POLL_INTERVAL);
+            if self.growth.as_ref().is_some_and(|g| g.schedule.due(now))
+                && let Some(signal) = self.burst(signals)?
+            {
+                return Ok(EndReason::Interrupted(signal));
+            }
+            let next_burst = self.growth.as_ref().map(|g| g.schedule.next_start());
+            let next_event = [
+                Some(self.window_started + self.config.window),
+                deadline,
+                next_burst,
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .expect("the window end is always set");
+            let sleep = next_event
+                .saturating_duration_since(Instant::now())
+                .min(POLL_INTERVAL);
             if let Wakeup::Stop(signal) = signals.wait(sleep) {
                 return Ok(EndReason::Interrupted(signal));
             }
@@ -192,17 +215,101 @@ impl<'a> Session<'a> {
         )
     }
 
+    /// Growth mode: attaches the allocator probes for one burst, then
+    /// detaches them. Returns the signal that cut the burst short, if any.
+    fn burst(&mut self, signals: &Signals) -> Result<Option<Signal>, Error> {
+        let Some(length) = self.growth.as_ref().map(|g| g.schedule.length()) else {
+            return Ok(None);
+        };
+        let hits = |ebpf: &Ebpf| {
+            growth_maps::activity(ebpf)
+                .map(|activity| activity.get(profiler_common::ActivityCounter::AllocatorHits))
+        };
+        let hits_before = hits(&self.ebpf)?;
+        let started = Instant::now();
+        let attached = self.attach_probe_sets();
+        let attach_time = started.elapsed();
+        let wakeup = match attached {
+            Ok(()) => signals.wait(length),
+            Err(_) => Wakeup::Timeout,
+        };
+        self.detach_probe_sets();
+        kernel_maps::clear_pending_calls(&mut self.ebpf)?;
+        match attached {
+            // The target is gone: the loop sees its end next.
+            Err(_) if !status::is_running(self.pid) => return Ok(None),
+            result => result?,
+        }
+        let probed = started.elapsed();
+        let hits = hits(&self.ebpf)?.saturating_sub(hits_before);
+        log::debug!(
+            "burst of {length:?} planned took {probed:?} ({:?} to attach), {hits} hits",
+            attach_time
+        );
+        if let Some(growth) = self.growth.as_mut() {
+            let growing = growth.growing();
+            growth
+                .schedule
+                .finished(Instant::now(), probed, hits, growing);
+        }
+        Ok(match wakeup {
+            Wakeup::Stop(signal) => Some(signal),
+            _ => None,
+        })
+    }
+
+    /// Attaches the interpreter's and libc's allocator probes: frees of
+    /// either before allocations of either matter less than each plan's
+    /// own order, which `ProbeSet` keeps.
+    fn attach_probe_sets(&mut self) -> Result<(), Error> {
+        self.python.attach_probes(&mut self.ebpf)?;
+        if let Some(libc) = self.libc.as_mut() {
+            libc.attach(&mut self.ebpf, self.pid)?;
+        }
+        Ok(())
+    }
+
+    /// Detaches the interpreter's probes first: in a Python process they
+    /// are the ones hit most.
+    fn detach_probe_sets(&mut self) {
+        self.python.detach_probes(&mut self.ebpf);
+        if let Some(libc) = self.libc.as_mut() {
+            libc.detach(&mut self.ebpf);
+        }
+    }
+
     /// Finds the target's Python runtime and keeps its thread map current;
-    /// nothing to do before the allocator probes are attached.
+    /// nothing to do before libc is mapped.
     fn poll_python(&mut self) -> Result<(), Error> {
-        if self.probes.is_none() {
+        if self.libc.is_none() {
             return Ok(());
         }
         let Ok(maps) = maps::read_maps(self.pid) else {
             return Ok(());
         };
-        self.python
-            .poll(&mut self.ebpf, self.pid, &maps, self.config.python_depth)
+        let attach_now = self.config.mode == Mode::Precise;
+        self.python.poll(
+            &mut self.ebpf,
+            self.pid,
+            &maps,
+            self.config.python_depth,
+            attach_now,
+        )
+    }
+
+    /// Growth mode: points the tracepoints at the target.
+    fn start_growth(&mut self) -> Result<(), Error> {
+        if self.config.mode != Mode::Growth || self.growth.is_some() {
+            return Ok(());
+        }
+        let maps = self.read_maps()?;
+        self.growth = Some(GrowthMode::start(
+            &mut self.ebpf,
+            self.pid,
+            &maps,
+            self.config.growth,
+        )?);
+        Ok(())
     }
 
     /// Attaches to the process, or starts the command stopped at its exec.
@@ -211,6 +318,7 @@ impl<'a> Session<'a> {
             TargetSpec::Pid(pid) => {
                 self.pid = *pid;
                 self.command = status::command_line(*pid).unwrap_or_default();
+                self.start_growth()?;
                 if !self.attach_allocator()? {
                     return Err(Error::NoAllocator {
                         pid: *pid,
@@ -226,16 +334,17 @@ impl<'a> Session<'a> {
                 let child = SpawnedChild::start(argv)?;
                 self.pid = child.pid();
                 self.child = Some(child);
+                self.start_growth()?;
                 self.handle_child_stop(ChildStop::Exec, observer)
                     .map(|_| ())
             }
         }
     }
 
-    /// Attaches the allocator probes if the allocator is mapped. Returns
-    /// whether they are attached.
+    /// Plans the allocator probes once the allocator is mapped, and in
+    /// precise mode attaches them. Returns whether it is mapped.
     fn attach_allocator(&mut self) -> Result<bool, Error> {
-        if self.probes.is_some() {
+        if self.libc.is_some() {
             return Ok(true);
         }
         let maps = self.read_maps()?;
@@ -244,22 +353,17 @@ impl<'a> Session<'a> {
         let Some(object) = object else {
             return Ok(false);
         };
-        let plan = libc_plan(&object);
-        let probes =
-            allocator_probes::attach(&mut self.ebpf, &plan, self.pid, &["malloc", "free"])?;
-        log::info!(
-            "probes attached to {} in process {}",
-            object.display(),
-            self.pid
-        );
-        if !probes.missing.is_empty() {
-            self.notes.push(format!(
-                "{} does not export {}; those calls are not traced",
+        let mut libc = ProbeSet::new(libc_plan(&object), &["malloc", "free"]);
+        if self.config.mode == Mode::Precise {
+            libc.attach(&mut self.ebpf, self.pid)?;
+            log::info!(
+                "probes attached to {} in process {}",
                 object.display(),
-                probes.missing.join(", ")
-            ));
+                self.pid
+            );
         }
-        self.probes = Some(probes);
+        self.libc_object = object.display().to_string();
+        self.libc = Some(libc);
         Ok(true)
     }
 
@@ -321,7 +425,7 @@ impl<'a> Session<'a> {
             }
             ChildStop::Signal(_) => {}
         }
-        let how = if self.probes.is_some() && !self.python_starting_up() {
+        let how = if self.libc.is_some() && !self.python_starting_up() {
             Resume::Freely
         } else {
             Resume::UntilSyscall
@@ -356,11 +460,13 @@ impl<'a> Session<'a> {
     /// The child replaced its program: its memory and stacks are gone, and
     /// the allocator it will use is not mapped yet.
     fn restart_after_exec(&mut self) -> Result<(), Error> {
-        if let Some(probes) = self.probes.take() {
-            allocator_probes::detach(&mut self.ebpf, probes);
-        }
+        self.detach_probe_sets();
+        self.libc = None;
         self.python.reset(&mut self.ebpf)?;
         kernel_maps::clear(&mut self.ebpf)?;
+        if self.growth.is_some() {
+            growth_maps::clear(&mut self.ebpf)?;
+        }
         self.recorder.forget_stacks();
         self.symbols.clear();
         self.freed_blocks = FreedBlocks::default();
@@ -379,15 +485,50 @@ impl<'a> Session<'a> {
         observer: &mut dyn WindowObserver,
     ) -> Result<(), Error> {
         self.python.refresh_threads(&mut self.ebpf)?;
-        let frees_hidden = self.python.active().is_some_and(|active| {
-            active.inlines_frees && active.allocator == Some(AllocatorKind::Pymalloc)
-        });
-        if frees_hidden {
-            self.freed_blocks.sweep(&mut self.ebpf, self.pid)?;
-        }
-        let mut totals = kernel_maps::stack_counters(&self.ebpf)?;
-        self.freed_blocks.credit(&mut totals);
+        let length = end.saturating_duration_since(self.window_started);
+        let pool_size = self.pymalloc_pool_size();
+        let (totals, evidence, growth) = match self.growth.as_mut() {
+            Some(growth) => {
+                let window_growth = growth.close_window(&self.ebpf, length)?;
+                // A finalizing interpreter frees what the program kept: the
+                // report shows memory as the program left it.
+                let finalizing = self
+                    .python
+                    .active()
+                    .is_some_and(|active| active.runtime.is_finalizing());
+                if !finalizing {
+                    self.freed_blocks.sweep(
+                        &mut self.ebpf,
+                        self.pid,
+                        SweepScope::Samples,
+                        pool_size,
+                    )?;
+                }
+                let (totals, evidence) =
+                    growth_totals::read(&self.ebpf, self.pid, &self.freed_blocks)?;
+                (totals, Some(evidence), Some(window_growth))
+            }
+            None => {
+                let frees_hidden = self.python.active().is_some_and(|active| {
+                    active.inlines_frees && active.allocator == Some(AllocatorKind::Pymalloc)
+                });
+                if frees_hidden {
+                    self.freed_blocks.sweep(
+                        &mut self.ebpf,
+                        self.pid,
+                        SweepScope::PymallocBlocks,
+                        pool_size,
+                    )?;
+                }
+                let mut totals = kernel_maps::stack_counters(&self.ebpf)?;
+                self.freed_blocks.credit(&mut totals);
+                (totals, None, None)
+            }
+        };
         self.symbols.enqueue(totals.keys());
+        if let Some(evidence) = &evidence {
+            self.symbols.enqueue(evidence.fault_bytes.keys());
+        }
         let budget = (!observer.wants_report()).then_some(SYMBOLIZE_BUDGET);
         self.symbolize(budget)?;
         let rss_bytes = status::residency(self.pid)
@@ -397,8 +538,10 @@ impl<'a> Session<'a> {
             start: self.seconds_at(self.window_started),
             end: self.seconds_at(end),
             rss_bytes,
+            growth,
         };
-        self.recorder.close_window(window, totals);
+        self.recorder
+            .close_window(window, totals, evidence.as_ref());
         self.window_started = end;
         let summary = WindowSummary {
             index: self.recorder.windows().len(),
@@ -415,6 +558,15 @@ impl<'a> Session<'a> {
         let report = observer.wants_report().then(|| self.report());
         observer.window_closed(&summary, report.as_ref());
         Ok(())
+    }
+
+    /// The target interpreter's pymalloc pool size (16 KiB when unknown).
+    fn pymalloc_pool_size(&self) -> u64 {
+        let minor = self
+            .python
+            .active()
+            .map_or(u8::MAX, |active| active.runtime.version().minor);
+        pymalloc_evidence::pool_size(minor)
     }
 
     fn seconds_at(&self, instant: Instant) -> f64 {
@@ -436,9 +588,9 @@ impl<'a> Session<'a> {
         if let Err(error) = self.symbolize(None) {
             log::warn!("some stacks could not be named: {error}");
         }
-        self.python.detach_probes(&mut self.ebpf);
-        if let Some(probes) = self.probes.take() {
-            allocator_probes::detach(&mut self.ebpf, probes);
+        self.detach_probe_sets();
+        if let Some(growth) = self.growth.as_mut() {
+            growth.stop(&mut self.ebpf);
         }
     }
 
@@ -458,8 +610,39 @@ impl<'a> Session<'a> {
             ),
         }
         notes.extend(self.notes.iter().cloned());
+        if let Some(libc) = self.libc.as_ref().filter(|libc| !libc.missing().is_empty()) {
+            notes.push(format!(
+                "{} does not export {}; those calls are not traced",
+                self.libc_object,
+                libc.missing().join(", ")
+            ));
+        }
         notes.extend(self.symbols.stack_quality_notes());
-        notes.extend(self.freed_blocks.note());
+        let scope = match self.config.mode {
+            Mode::Growth => SweepScope::Samples,
+            Mode::Precise => SweepScope::PymallocBlocks,
+        };
+        notes.extend(self.freed_blocks.note(scope));
+        let duration_seconds = self
+            .recorder
+            .windows()
+            .last()
+            .map_or(0.0, |window| window.end);
+        let growth = self.growth.as_ref().map(|growth| {
+            let activity = growth_maps::activity(&self.ebpf).unwrap_or_default();
+            let elapsed = Duration::from_secs_f64(duration_seconds);
+            growth.summary(&activity, elapsed, &self.freed_blocks)
+        });
+        if let Some(growth) = &growth {
+            notes.push(format!(
+                "growth mode: the allocator was probed {:.1}% of the time in {} bursts, at an estimated cost of {:.2}% (budget {:.1}%); blocks under {} bytes were sampled",
+                growth.duty_cycle * 100.0,
+                growth.bursts,
+                growth.estimated_overhead * 100.0,
+                growth.overhead_budget * 100.0,
+                growth.sample_period_bytes
+            ));
+        }
         let facts = TraceFacts {
             mode: self.config.mode,
             target: Target {
@@ -471,14 +654,11 @@ impl<'a> Session<'a> {
                     .map(ToString::to_string),
             },
             started_at_unix_ms: self.started_at_unix_ms,
-            duration_seconds: self
-                .recorder
-                .windows()
-                .last()
-                .map_or(0.0, |window| window.end),
+            duration_seconds,
             window_seconds: self.config.window.as_secs_f64(),
             lost_events,
             notes,
+            growth,
         };
         build_report(facts, &self.recorder, &self.symbols)
     }

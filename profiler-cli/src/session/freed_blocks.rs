@@ -1,50 +1,110 @@
-//! Finding pymalloc blocks that were freed where no probe could see it (an
-//! LTO build's inlined frees), by the free-list link pymalloc writes into a
-//! freed block. Each window, recorded live blocks that carry one are
-//! retired, and their stacks are credited with the free.
+//! Finding recorded blocks that were freed where no probe saw it, from the
+//! target's memory (`process::block_liveness`). In precise mode those are
+//! the pymalloc frees an LTO build inlines; in growth mode, every sampled
+//! block whose free came between bursts. Each window the dead blocks are
+//! retired from the kernel's map, and their stacks credited with the free.
 
 use std::collections::HashMap;
 
 use aya::Ebpf;
-use profiler_common::{AllocationSource, StackCounters};
+use profiler_common::{AllocationKey, AllocationSource, StackCounters};
 
 use crate::error::Error;
 use crate::probes::kernel_maps;
+use crate::process::block_liveness::{
+    DeathEvidence, Fingerprint, RecordedBlock, judge, read_blocks,
+};
 use crate::process::memory::ProcessMemory;
-use crate::python::pymalloc_evidence::{PYMALLOC_MAX_BLOCK, looks_freed};
+use crate::python::pymalloc_evidence::PYMALLOC_MAX_BLOCK;
+
+/// Which recorded blocks a sweep looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepScope {
+    /// Blocks of pymalloc's size served by the interpreter (precise mode).
+    PymallocBlocks,
+    /// Every recorded block: growth mode's samples.
+    Samples,
+}
 
 /// Frees found in memory so far, per stack.
 #[derive(Debug, Default)]
 pub struct FreedBlocks {
     credited: HashMap<u64, (u64, u64)>,
-    total: u64,
+    by_evidence: HashMap<DeathEvidence, u64>,
+    /// Fingerprints of blocks at first sight, by (address, record time).
+    first_seen: HashMap<(u64, u64), Fingerprint>,
 }
 
 impl FreedBlocks {
-    /// Checks every live pymalloc block of `pid`, and retires those freed.
-    pub fn sweep(&mut self, ebpf: &mut Ebpf, pid: u32) -> Result<(), Error> {
+    /// Checks the recorded blocks of `pid` in `scope`, and retires the dead.
+    pub fn sweep(
+        &mut self,
+        ebpf: &mut Ebpf,
+        pid: u32,
+        scope: SweepScope,
+        pool_size: u64,
+    ) -> Result<(), Error> {
         let candidates: Vec<_> = kernel_maps::live_allocations(ebpf)?
             .into_iter()
             .filter(|(key, live)| {
                 key.tgid == pid
-                    && live.source == AllocationSource::Interpreter as u32
-                    && live.size <= PYMALLOC_MAX_BLOCK
+                    && match scope {
+                        SweepScope::Samples => true,
+                        SweepScope::PymallocBlocks => {
+                            live.source == AllocationSource::Interpreter as u32
+                                && live.size <= PYMALLOC_MAX_BLOCK
+                        }
+                    }
             })
             .collect();
-        let memory = ProcessMemory { pid };
-        let addresses: Vec<u64> = candidates.iter().map(|(key, _)| key.address).collect();
-        let words = memory.read_words(&addresses);
-        // The blocks those first words link to, read in one more pass.
-        let links: Vec<u64> = words.iter().map(|word| word.unwrap_or(0)).collect();
-        let next_words = memory.read_words(&links);
-        for (((key, live), word), next) in candidates.iter().zip(words).zip(next_words) {
-            let freed = matches!((word, next), (Some(word), Some(next)) if looks_freed(key.address, word, next));
-            if freed && kernel_maps::forget_allocation(ebpf, key, live.timestamp_ns)? {
-                let credit = self.credited.entry(live.stack_id).or_default();
-                credit.0 += live.size;
-                credit.1 += 1;
-                self.total += 1;
+        let blocks: Vec<RecordedBlock> = candidates
+            .iter()
+            .map(|(key, live)| RecordedBlock {
+                address: key.address,
+                size: live.size,
+                from_interpreter: live.source == AllocationSource::Interpreter as u32,
+            })
+            .collect();
+        let readings = read_blocks(&ProcessMemory { pid }, &blocks, pool_size);
+        let mut still_recorded = HashMap::with_capacity(candidates.len());
+        for (((key, live), block), reading) in candidates.iter().zip(&blocks).zip(&readings) {
+            let identity = (key.address, live.timestamp_ns);
+            let first_seen = self.first_seen.get(&identity).copied();
+            let evidence = match scope {
+                SweepScope::Samples => judge(block, reading, first_seen),
+                // Precise mode sees every other free: only the free-list
+                // link, the trace of an inlined pymalloc free, counts.
+                SweepScope::PymallocBlocks => judge(block, reading, None)
+                    .filter(|evidence| *evidence == DeathEvidence::FreeListLink),
+            };
+            match evidence {
+                Some(evidence) => self.retire(ebpf, key, live.timestamp_ns, live, evidence)?,
+                None => {
+                    let fingerprint = first_seen.or(reading.fingerprint);
+                    if let Some(fingerprint) = fingerprint {
+                        still_recorded.insert(identity, fingerprint);
+                    }
+                }
             }
+        }
+        // Blocks retired by the kernel meanwhile are forgotten here too.
+        self.first_seen = still_recorded;
+        Ok(())
+    }
+
+    fn retire(
+        &mut self,
+        ebpf: &mut Ebpf,
+        key: &AllocationKey,
+        timestamp_ns: u64,
+        live: &profiler_common::LiveAllocation,
+        evidence: DeathEvidence,
+    ) -> Result<(), Error> {
+        if kernel_maps::forget_allocation(ebpf, key, timestamp_ns)? {
+            let credit = self.credited.entry(live.stack_id).or_default();
+            credit.0 += live.weight;
+            credit.1 += 1;
+            *self.by_evidence.entry(evidence).or_default() += 1;
         }
         Ok(())
     }
@@ -59,13 +119,29 @@ impl FreedBlocks {
         }
     }
 
+    /// Blocks found dead in memory, by the evidence.
+    pub fn found(&self, evidence: DeathEvidence) -> u64 {
+        self.by_evidence.get(&evidence).copied().unwrap_or(0)
+    }
+
+    /// Blocks found dead in memory, whatever the evidence.
+    pub fn total(&self) -> u64 {
+        self.by_evidence.values().sum()
+    }
+
     /// A note for the report, when any free was found this way.
-    pub fn note(&self) -> Option<String> {
-        (self.total > 0).then(|| {
-            format!(
-                "{} pymalloc blocks were freed where no probe sees it (frees inlined by the interpreter's build); they were found in pymalloc's free lists and counted as freed",
-                self.total
-            )
+    pub fn note(&self, scope: SweepScope) -> Option<String> {
+        let total = self.total();
+        (total > 0).then(|| match scope {
+            SweepScope::PymallocBlocks => format!(
+                "{total} pymalloc blocks were freed where no probe sees it (frees inlined by the interpreter's build); they were found on pymalloc's free lists and counted as freed"
+            ),
+            SweepScope::Samples => format!(
+                "{total} sampled blocks were found gone from the target's memory between bursts: {} unmapped, {} on pymalloc's free lists, {} holding another object",
+                self.found(DeathEvidence::Unmapped),
+                self.found(DeathEvidence::FreeListLink),
+                self.found(DeathEvidence::FingerprintChanged)
+            ),
         })
     }
 }

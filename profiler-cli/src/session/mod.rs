@@ -1,8 +1,11 @@
 //! One trace from attach to report: the loop that closes windows, follows
 //! the target, and stops on signal, exit or deadline.
 
+mod bursts;
 mod engine;
 mod freed_blocks;
+mod growth_mode;
+mod growth_totals;
 mod python_tracking;
 mod report_builder;
 mod signals;
@@ -11,3 +14,4 @@ mod stack_symbols;
 mod windows;
 
 pub use engine::{EndReason, TraceOutcome, WindowObserver, WindowSummary, trace};
+pub use growth_mode::GrowthSettings;

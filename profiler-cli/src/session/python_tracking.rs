@@ -7,7 +7,7 @@ use aya::Ebpf;
 use profiler_common::PythonOffsets;
 
 use crate::error::Error;
-use crate::probes::allocator_probes::{self, AttachedProbes};
+use crate::probes::allocator_probes::ProbeSet;
 use crate::probes::kernel_maps;
 use crate::probes::python_allocator_plan::python_plan;
 use crate::process::maps::MemoryMap;
@@ -31,7 +31,7 @@ pub struct ActivePython {
     /// no probe, and must be found in memory.
     pub inlines_frees: bool,
     threads: ThreadMap,
-    probes: AttachedProbes,
+    probes: ProbeSet,
 }
 
 /// Where the search for the runtime stands.
@@ -47,12 +47,15 @@ pub enum PythonTracking {
 
 impl PythonTracking {
     /// Moves the search on: called often, cheap when nothing changes.
+    /// Probes the interpreter's allocator on activation when
+    /// `attach_probes` (precise mode); growth mode attaches them per burst.
     pub fn poll(
         &mut self,
         ebpf: &mut Ebpf,
         pid: u32,
         maps: &[MemoryMap],
         depth_limit: u32,
+        attach_probes: bool,
     ) -> Result<(), Error> {
         if let PythonTracking::Searching = self {
             match discover(pid, maps) {
@@ -71,7 +74,11 @@ impl PythonTracking {
             let PythonTracking::Found(runtime) = std::mem::take(self) else {
                 unreachable!("matched above")
             };
-            *self = PythonTracking::Active(Box::new(activate(ebpf, *runtime, maps, depth_limit)?));
+            let mut active = activate(ebpf, *runtime, maps, depth_limit)?;
+            if attach_probes {
+                active.probes.attach(ebpf, active.runtime.pid)?;
+            }
+            *self = PythonTracking::Active(Box::new(active));
         }
         if let PythonTracking::Active(active) = self
             && kernel_maps::take_unknown_threads(ebpf)?
@@ -97,18 +104,26 @@ impl PythonTracking {
         }
     }
 
+    /// Attaches the interpreter's allocator probes, if it is active.
+    pub fn attach_probes(&mut self, ebpf: &mut Ebpf) -> Result<(), Error> {
+        match self {
+            PythonTracking::Active(active) => active.probes.attach(ebpf, active.runtime.pid),
+            _ => Ok(()),
+        }
+    }
+
     /// Detaches the interpreter's probes, keeping what was learnt of the
     /// runtime for the report.
     pub fn detach_probes(&mut self, ebpf: &mut Ebpf) {
         if let PythonTracking::Active(active) = self {
-            allocator_probes::detach(ebpf, std::mem::take(&mut active.probes));
+            active.probes.detach(ebpf);
         }
     }
 
     /// Detaches the interpreter's probes and forgets the runtime.
     pub fn reset(&mut self, ebpf: &mut Ebpf) -> Result<(), Error> {
-        if let PythonTracking::Active(active) = std::mem::take(self) {
-            allocator_probes::detach(ebpf, active.probes);
+        if let PythonTracking::Active(mut active) = std::mem::take(self) {
+            active.probes.detach(ebpf);
         }
         kernel_maps::set_python_offsets(ebpf, &PythonOffsets::DISABLED)?;
         kernel_maps::replace_thread_states(ebpf, &Default::default())
@@ -127,7 +142,7 @@ impl ActivePython {
     }
 }
 
-/// Seeds the thread map, turns the frame walker on, and probes the
+/// Seeds the thread map, turns the frame walker on, and plans the probes on
 /// allocator table.
 fn activate(
     ebpf: &mut Ebpf,
@@ -162,8 +177,7 @@ fn activate(
                 });
             let allocator = Some(classify(&object, &raw, malloc_name.as_deref()));
             let plan = python_plan(runtime.pid, maps, &[&object, &mem]);
-            let probes = allocator_probes::attach(ebpf, &plan, runtime.pid, &[])?;
-            (allocator, inlines_frees, probes)
+            (allocator, inlines_frees, ProbeSet::new(plan, &[]))
         }
         [object, mem, raw] => {
             let error = [object, mem, raw].into_iter().find_map(Result::err);
@@ -171,7 +185,7 @@ fn activate(
                 "the interpreter's allocator is not probed, only libc's: {}",
                 error.map_or_else(String::new, |error| error.to_string())
             );
-            (None, false, AttachedProbes::default())
+            (None, false, ProbeSet::default())
         }
     };
     log::info!(

@@ -3,11 +3,17 @@
 //! A report stack is a list of symbolized frames. Kernel stacks that differ
 //! only in frames the report leaves out (the interpreter's own native
 //! frames above a Python line) are added together into one.
+//!
+//! In growth mode a stack is judged on its sampled blocks still alive; a
+//! stack with no sampled block is judged on the pages it touched first,
+//! which is weak evidence, so it is never called more than `growing`.
 
 use std::collections::{BTreeMap, HashMap};
 
 use crate::frame::Frame;
-use crate::report::{self, Mode, Report, Stack, Target, Totals};
+use crate::report::{
+    self, Evidence, EvidenceBasis, GrowthSummary, Mode, Report, Stack, Target, Totals, Verdict,
+};
 use crate::session::stack_symbols::StackSymbols;
 use crate::session::windows::{StackHistory, WindowRecorder};
 use crate::trend;
@@ -22,6 +28,7 @@ pub struct TraceFacts {
     pub window_seconds: f64,
     pub lost_events: BTreeMap<String, u64>,
     pub notes: Vec<String>,
+    pub growth: Option<GrowthSummary>,
 }
 
 /// Builds the report: every stack with its verdict, most suspicious first.
@@ -31,26 +38,52 @@ pub fn build_report(
     symbols: &StackSymbols,
 ) -> Report {
     let histories = merge_by_frames(recorder, symbols);
-    let all_live: u64 = histories
-        .iter()
-        .map(|(_, _, history)| history.live_bytes())
-        .sum();
-    let mut stacks: Vec<Stack> = histories
+    let growth_mode = facts.mode == Mode::Growth;
+    let judged: Vec<_> = histories
         .into_iter()
         .map(|(id, frames, history)| {
-            let trend = trend::analyze(&history.series, facts.window_seconds, all_live);
+            let basis = growth_mode.then(|| evidence_basis(&history));
+            let series = match basis {
+                Some(EvidenceBasis::Faults) => history.fault_series.clone(),
+                _ => history.series.clone(),
+            };
+            (id, frames, history, basis, series)
+        })
+        .collect();
+    // A stack's share of memory is judged against stacks of its own kind:
+    // first-touched pages are no estimate of what sampled blocks hold.
+    let all_live: u64 = judged
+        .iter()
+        .filter(|(_, _, _, basis, _)| *basis != Some(EvidenceBasis::Faults))
+        .map(|(_, _, _, _, series)| series.last().copied().unwrap_or(0))
+        .sum();
+    let mut stacks: Vec<Stack> = judged
+        .into_iter()
+        .map(|(id, frames, history, basis, series)| {
+            let trend = trend::analyze(&series, facts.window_seconds, all_live);
+            let verdict = match (basis, trend.verdict) {
+                (Some(EvidenceBasis::Faults), Verdict::Leak) => Verdict::Growing,
+                (_, verdict) => verdict,
+            };
             Stack {
                 id: format!("{id:#018x}"),
-                verdict: trend.verdict,
+                verdict,
                 confidence: trend.confidence,
-                live_bytes: history.live_bytes(),
+                live_bytes: series.last().copied().unwrap_or(0),
                 live_count: history.live_count(),
                 alloc_bytes: history.counters.alloc_bytes,
                 alloc_count: history.counters.alloc_count,
                 freed_bytes: history.counters.freed_bytes,
                 freed_count: history.counters.freed_count,
                 growth_bytes_per_min: trend.growth_bytes_per_min,
-                series: history.series,
+                evidence: basis.map(|basis| Evidence {
+                    basis,
+                    sampled_blocks: history.counters.alloc_count,
+                    surviving_blocks: history.live_count(),
+                    large_block_bytes: history.mapped_bytes,
+                    fault_bytes: history.fault_bytes(),
+                }),
+                series,
                 frames,
             }
         })
@@ -78,6 +111,17 @@ pub fn build_report(
         notes: facts.notes,
         totals,
         stacks,
+        growth: facts.growth,
+    }
+}
+
+/// What a growth-mode stack is judged on: its sampled blocks, or, when
+/// none was sampled, the pages it touched first.
+fn evidence_basis(history: &StackHistory) -> EvidenceBasis {
+    if history.counters.alloc_count > 0 {
+        EvidenceBasis::SampledSurvivors
+    } else {
+        EvidenceBasis::Faults
     }
 }
 

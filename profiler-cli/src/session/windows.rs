@@ -1,5 +1,6 @@
 //! Aggregation over time: at the end of each window, every stack's live
-//! bytes join its series.
+//! bytes join its series, and in growth mode its first-touched bytes join
+//! a second one.
 
 use std::collections::HashMap;
 
@@ -14,14 +15,29 @@ pub struct StackHistory {
     pub counters: StackCounters,
     /// Live bytes at the end of each window, one entry per window.
     pub series: Vec<u64>,
+    /// Growth mode: bytes of pages this stack touched first and that are
+    /// still mapped, at the end of each window (empty in precise mode).
+    pub fault_series: Vec<u64>,
+    /// Growth mode: bytes of glibc's mmapped blocks this stack allocated
+    /// that are still mapped (they are part of `counters` too).
+    pub mapped_bytes: u64,
+}
+
+/// What growth mode knows per stack besides the sampled blocks.
+#[derive(Clone, Debug, Default)]
+pub struct GrowthEvidence {
+    /// Bytes of pages first touched and still mapped, per stack.
+    pub fault_bytes: HashMap<u64, u64>,
+    /// Bytes of glibc's mmapped blocks still mapped, per stack.
+    pub mapped_bytes: HashMap<u64, u64>,
 }
 
 impl StackHistory {
     /// An empty history over `windows` windows.
     pub fn zero(windows: usize) -> Self {
         StackHistory {
-            counters: StackCounters::default(),
             series: vec![0; windows],
+            ..StackHistory::default()
         }
     }
 
@@ -34,6 +50,18 @@ impl StackHistory {
         for (sum, value) in self.series.iter_mut().zip(&other.series) {
             *sum += value;
         }
+        if self.fault_series.len() < other.fault_series.len() {
+            self.fault_series.resize(other.fault_series.len(), 0);
+        }
+        for (sum, value) in self.fault_series.iter_mut().zip(&other.fault_series) {
+            *sum += value;
+        }
+        self.mapped_bytes += other.mapped_bytes;
+    }
+
+    /// Bytes first touched by this stack and still mapped, at the end.
+    pub fn fault_bytes(&self) -> u64 {
+        self.fault_series.last().copied().unwrap_or(0)
     }
 
     pub fn live_bytes(&self) -> u64 {
@@ -57,21 +85,39 @@ pub struct WindowRecorder {
 }
 
 impl WindowRecorder {
-    /// Closes a window with the kernel's totals at its end. Stacks first
-    /// seen now get zeros for the windows before.
-    pub fn close_window(&mut self, window: Window, totals: HashMap<u64, StackCounters>) {
+    /// Closes a window with the kernel's totals at its end, and in growth
+    /// mode its evidence. Stacks first seen now get zeros for the windows
+    /// before.
+    pub fn close_window(
+        &mut self,
+        window: Window,
+        totals: HashMap<u64, StackCounters>,
+        evidence: Option<&GrowthEvidence>,
+    ) {
         let earlier_windows = self.windows.len();
         self.windows.push(window);
-        for (id, counters) in totals {
-            let history = self.stacks.entry(id).or_insert_with(|| StackHistory {
-                counters,
-                series: vec![0; earlier_windows],
-            });
-            history.counters = counters;
+        let fault_stacks = evidence.into_iter().flat_map(|e| e.fault_bytes.keys());
+        let ids: Vec<u64> = totals.keys().chain(fault_stacks).copied().collect();
+        for id in ids {
+            self.stacks
+                .entry(id)
+                .or_insert_with(|| StackHistory::zero(earlier_windows));
         }
-        for history in self.stacks.values_mut() {
+        for (id, counters) in totals {
+            if let Some(history) = self.stacks.get_mut(&id) {
+                history.counters = counters;
+            }
+        }
+        for (id, history) in &mut self.stacks {
             let live = history.live_bytes();
             history.series.push(live);
+            if let Some(evidence) = evidence {
+                history.fault_series.resize(earlier_windows, 0);
+                history
+                    .fault_series
+                    .push(evidence.fault_bytes.get(id).copied().unwrap_or(0));
+                history.mapped_bytes = evidence.mapped_bytes.get(id).copied().unwrap_or(0);
+            }
         }
     }
 
@@ -107,16 +153,18 @@ mod tests {
             start: index as f64,
             end: index as f64 + 1.0,
             rss_bytes: 0,
+            growth: None,
         }
     }
 
     #[test]
     fn late_stacks_are_padded_and_every_series_has_one_value_per_window() {
         let mut recorder = WindowRecorder::default();
-        recorder.close_window(window(0), HashMap::from([(1, counters(64, 0))]));
+        recorder.close_window(window(0), HashMap::from([(1, counters(64, 0))]), None);
         recorder.close_window(
             window(1),
             HashMap::from([(1, counters(128, 64)), (2, counters(32, 0))]),
+            None,
         );
         let stacks = recorder.stacks();
         assert_eq!(stacks[&1].series, vec![64, 64]);

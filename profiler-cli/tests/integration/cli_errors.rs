@@ -37,12 +37,12 @@ fn a_missing_report_is_named() {
 }
 
 #[test]
-fn growth_mode_is_refused_until_it_exists() {
+fn a_budget_out_of_range_is_explained() {
     let output = leakspy()
-        .args(["record", "--pid", "1", "--mode", "growth"])
+        .args(["record", "--pid", "1", "--overhead-budget", "0%"])
         .output()
         .unwrap();
-    assert_error(&output, "--mode growth is not available yet");
+    assert_error(&output, "must be above 0 and at most 100%");
 }
 
 #[test]

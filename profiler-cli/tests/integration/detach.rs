@@ -79,6 +79,8 @@ fn record(target: &Target, extra: &[&str], report: &std::path::Path) -> Command 
     command
         .args([
             "record",
+            "--mode",
+            "precise",
             "--window",
             "1",
             "--pid",

@@ -43,6 +43,7 @@ fn leaking_report() -> Report {
         growth_bytes_per_min: live_bytes as f64 / 2.0,
         series: vec![live_bytes / 2, live_bytes],
         frames,
+        evidence: None,
     };
     let stacks = vec![
         stack(
@@ -104,6 +105,7 @@ fn leaking_report() -> Report {
                 start: f64::from(i) * 60.0,
                 end: f64::from(i + 1) * 60.0,
                 rss_bytes: 50 << 20,
+                growth: None,
             })
             .collect(),
         lost_events: BTreeMap::from([("live_map_full".into(), 0)]),
@@ -118,6 +120,7 @@ fn leaking_report() -> Report {
             stacks: 2,
         },
         stacks,
+        growth: None,
     }
 }
 

@@ -42,7 +42,8 @@ struct Gated {
 /// Runs `argv` under `leakspy run --fail-on-growth limit`.
 fn run_gated(limit: &str, argv: &[&str], report_path: &Path) -> Gated {
     let output = leakspy()
-        .args(["run", "--window", "0.5", "--fail-on-growth", limit, "-o"])
+        .args(["run", "--mode", "precise", "--window", "0.5"])
+        .args(["--fail-on-growth", limit, "-o"])
         .arg(report_path)
         .arg("--")
         .args(argv)

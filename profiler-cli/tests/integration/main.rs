@@ -7,6 +7,7 @@ mod cli_errors;
 mod detach;
 mod exports;
 mod gate;
+mod growth_mode;
 mod interpreters;
 mod precise_native;
 mod python_stacks;

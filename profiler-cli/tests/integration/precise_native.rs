@@ -85,7 +85,7 @@ fn run_names_the_leaking_line_with_exact_live_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let report_path = dir.path().join("run.json");
     let output = leakspy()
-        .args(["run", "--window", "0.5", "-o"])
+        .args(["run", "--mode", "precise", "--window", "0.5", "-o"])
         .arg(&report_path)
         .arg("--")
         .arg(&fixture)

@@ -14,24 +14,24 @@ const ROUNDS: &str = "20";
 const INTERVAL: &str = "0.25";
 
 /// A fixture and the function whose stacks must not be called leaks.
-struct Fixture {
-    file: &'static str,
-    churn: &'static str,
+pub struct Fixture {
+    pub file: &'static str,
+    pub churn: &'static str,
 }
 
-const MAIN_THREAD: Fixture = Fixture {
+pub const MAIN_THREAD: Fixture = Fixture {
     file: "leak_main.py",
     churn: "encode_payload",
 };
-const WORKER_THREAD: Fixture = Fixture {
+pub const WORKER_THREAD: Fixture = Fixture {
     file: "leak_thread.py",
     churn: "churn",
 };
-const ASYNCIO: Fixture = Fixture {
+pub const ASYNCIO: Fixture = Fixture {
     file: "leak_asyncio.py",
     churn: "job",
 };
-const CTYPES: Fixture = Fixture {
+pub const CTYPES: Fixture = Fixture {
     file: "leak_ctypes.py",
     churn: "scratch_buffers",
 };
@@ -43,7 +43,7 @@ fn context(report: &Report) -> String {
 
 /// Checks one report against its fixture; returns a description of the
 /// failure instead of panicking, so every interpreter is tried.
-fn check(report: &Report, fixture: &Fixture) -> Result<(), String> {
+pub fn check(report: &Report, fixture: &Fixture) -> Result<(), String> {
     let source = fixtures_dir().join("python").join(fixture.file);
     let marked = marker_line(&source, "# LEAK");
     if report.target.python_version.is_none() {
@@ -116,7 +116,7 @@ fn run_fixture_with(
     }
     let output = leakspy()
         .envs(environment.iter().copied())
-        .args(["run", "--window", "0.5", "-o"])
+        .args(["run", "--mode", "precise", "--window", "0.5", "-o"])
         .arg(report_path)
         .arg("--")
         .args(&argv)

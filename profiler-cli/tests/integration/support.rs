@@ -153,6 +153,8 @@ pub fn record_waiting_target(argv: &[String], report_path: &Path) -> Result<Repo
     command
         .args([
             "record",
+            "--mode",
+            "precise",
             "--window",
             "0.5",
             "--pid",

@@ -1,0 +1,202 @@
+//! Whether a recorded block is still the one the allocator handed out,
+//! judged from the target's memory alone: the evidence growth mode uses
+//! for sampled blocks whose free it may not have seen, and precise mode
+//! for frees an LTO build hides.
+//!
+//! Evidence of death, strongest first:
+//! - the block is no longer mapped (its memory went back to the system);
+//! - it is on its pymalloc pool's free list (`pymalloc_evidence`);
+//! - its fingerprint changed: the two words where an object's type
+//!   pointer sits (+8 without a GC header, +24 with one) both differ from
+//!   when the block was first seen, so another object lives there now.
+//!
+//! A block reused by an object of the same type keeps its fingerprint.
+//! pymalloc reuses addresses last-in first-out, so that case is common,
+//! and an unchanged fingerprint is weak evidence of life: such blocks
+//! only die by a free or reuse seen in a later burst.
+
+use crate::process::memory::ProcessMemory;
+use std::collections::HashMap;
+
+use crate::process::memory::MemoryReader as _;
+use crate::python::pymalloc_evidence::{PYMALLOC_MAX_BLOCK, on_free_list, pool_base};
+
+/// The words of a block that carry an object's type, with and without a
+/// GC header in front.
+pub type Fingerprint = [u64; 2];
+
+/// What one read of a block found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockReading {
+    /// The first word, None when the block is not mapped.
+    pub first: Option<u64>,
+    /// Whether it is on its pymalloc pool's free list (None: not a
+    /// pymalloc block, or its pool could not be read).
+    pub on_free_list: Option<bool>,
+    pub fingerprint: Option<Fingerprint>,
+}
+
+/// Why a block is known to be gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DeathEvidence {
+    Unmapped,
+    FreeListLink,
+    FingerprintChanged,
+}
+
+/// A recorded block to judge.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordedBlock {
+    pub address: u64,
+    pub size: u64,
+    /// Served by the interpreter's allocator (pymalloc for small blocks).
+    pub from_interpreter: bool,
+}
+
+impl RecordedBlock {
+    fn maybe_pymalloc(&self) -> bool {
+        self.from_interpreter && self.size <= PYMALLOC_MAX_BLOCK
+    }
+}
+
+/// Judges one block from its reading and the fingerprint it had when first
+/// seen (None: first sight).
+pub fn judge(
+    block: &RecordedBlock,
+    reading: &BlockReading,
+    first_seen: Option<Fingerprint>,
+) -> Option<DeathEvidence> {
+    if reading.first.is_none() {
+        return Some(DeathEvidence::Unmapped);
+    }
+    if block.maybe_pymalloc() && reading.on_free_list == Some(true) {
+        return Some(DeathEvidence::FreeListLink);
+    }
+    match (first_seen, reading.fingerprint) {
+        (Some([was_near, was_far]), Some([near, far])) if was_near != near && was_far != far => {
+            Some(DeathEvidence::FingerprintChanged)
+        }
+        _ => None,
+    }
+}
+
+/// Reads `blocks` in a few batched passes, and each pymalloc pool they
+/// lie in once (`pool_size` bytes).
+pub fn read_blocks(
+    memory: &ProcessMemory,
+    blocks: &[RecordedBlock],
+    pool_size: u64,
+) -> Vec<BlockReading> {
+    let firsts = memory.read_words(&blocks.iter().map(|b| b.address).collect::<Vec<_>>());
+    let mut pools: HashMap<u64, Option<Vec<u8>>> = HashMap::new();
+    let free: Vec<Option<bool>> = blocks
+        .iter()
+        .map(|block| {
+            if !block.maybe_pymalloc() {
+                return None;
+            }
+            let base = pool_base(block.address, pool_size);
+            let pool = pools
+                .entry(base)
+                .or_insert_with(|| memory.read_vec(base, pool_size as usize).ok());
+            pool.as_ref()
+                .map(|pool| on_free_list(pool, base, block.address))
+        })
+        .collect();
+    // A fingerprint word past the block's end belongs to another block.
+    let fingerprint_at = |block: &RecordedBlock, offset: u64| {
+        if block.size >= offset + 8 {
+            block.address + offset
+        } else {
+            0
+        }
+    };
+    let near = memory.read_words(
+        &blocks
+            .iter()
+            .map(|b| fingerprint_at(b, 8))
+            .collect::<Vec<_>>(),
+    );
+    let far = memory.read_words(
+        &blocks
+            .iter()
+            .map(|b| fingerprint_at(b, 24))
+            .collect::<Vec<_>>(),
+    );
+    (0..blocks.len())
+        .map(|index| BlockReading {
+            first: firsts[index],
+            on_free_list: free[index],
+            fingerprint: Some([near[index].unwrap_or(0), far[index].unwrap_or(0)]),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POOL_BLOCK: u64 = 0x7f00_1234_5040;
+
+    fn small_object() -> RecordedBlock {
+        RecordedBlock {
+            address: POOL_BLOCK,
+            size: 48,
+            from_interpreter: true,
+        }
+    }
+
+    fn reading(first: Option<u64>, fingerprint: Fingerprint) -> BlockReading {
+        BlockReading {
+            first,
+            on_free_list: Some(false),
+            fingerprint: Some(fingerprint),
+        }
+    }
+
+    #[test]
+    fn an_unmapped_block_is_dead() {
+        let gone = BlockReading {
+            first: None,
+            on_free_list: None,
+            fingerprint: None,
+        };
+        assert_eq!(
+            judge(&small_object(), &gone, None),
+            Some(DeathEvidence::Unmapped)
+        );
+    }
+
+    #[test]
+    fn a_free_list_link_kills_only_pymalloc_blocks() {
+        let linked = BlockReading {
+            on_free_list: Some(true),
+            ..reading(Some(POOL_BLOCK + 0x40), [1, 2])
+        };
+        assert_eq!(
+            judge(&small_object(), &linked, None),
+            Some(DeathEvidence::FreeListLink)
+        );
+        let from_libc = RecordedBlock {
+            from_interpreter: false,
+            ..small_object()
+        };
+        assert_eq!(judge(&from_libc, &linked, None), None);
+    }
+
+    #[test]
+    fn only_a_fingerprint_changed_in_both_words_is_evidence() {
+        let block = small_object();
+        let now = reading(Some(1), [0x55_0000, 0x66_0000]);
+        assert_eq!(
+            judge(&block, &now, Some([0x11_0000, 0x22_0000])),
+            Some(DeathEvidence::FingerprintChanged)
+        );
+        // A GC header's link moved but the type stayed: alive.
+        assert_eq!(judge(&block, &now, Some([0x11_0000, 0x66_0000])), None);
+        assert_eq!(judge(&block, &now, None), None, "first sight");
+    }
+}
+
+#[cfg(test)]
+mod child_python_tests;

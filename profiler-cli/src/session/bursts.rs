@@ -1,0 +1,175 @@
+//! When growth mode attaches the allocator probes, and for how long.
+//!
+//! A probe hit costs the target microseconds, so the probes are attached
+//! only in short bursts, one per period. A burst's length follows a cost
+//! budget: from the hits of the last burst the schedule estimates what
+//! share of the target's time the probes take while attached, and keeps
+//! that share times the duty cycle under the budget. A process that
+//! allocates little can be probed for long; an allocation-heavy one for
+//! a few milliseconds a second. While the process grows the budget is
+//! full; while it does not, a third of it.
+//!
+//! Detaching costs a kernel grace period per probe (about 85 ms here, one
+//! after the other), and the probes stay hot meanwhile, so a burst often
+//! lasts longer than planned. The pause after each burst makes up for
+//! it: the burst's estimated cost over the budget.
+
+use std::time::{Duration, Instant};
+
+/// Time from the start of one burst to the start of the next.
+pub const PERIOD: Duration = Duration::from_secs(1);
+/// Shortest burst: attaching costs about as much as this anyway.
+const MIN_BURST: Duration = Duration::from_millis(5);
+/// The largest share of time the probes stay attached, however cheap.
+const MAX_DUTY_CYCLE: f64 = 0.5;
+/// What one hit is taken to cost the target: a uprobe trap, the eBPF
+/// program and its stack walk (DESIGN.md measured 0.7 to 9 µs per trap).
+const HIT_COST: Duration = Duration::from_micros(6);
+/// The budget's share used while the process is not growing.
+const IDLE_SHARE: f64 = 1.0 / 3.0;
+
+/// The bursts planned and done.
+#[derive(Clone, Debug)]
+pub struct BurstSchedule {
+    budget: f64,
+    next_start: Instant,
+    length: Duration,
+    pub bursts: u64,
+    pub probed: Duration,
+    pub hits: u64,
+}
+
+impl BurstSchedule {
+    /// A schedule keeping the estimated overhead under `budget` (0.03 is
+    /// 3%), whose first burst starts at `first`.
+    pub fn new(budget: f64, first: Instant) -> Self {
+        BurstSchedule {
+            budget,
+            next_start: first,
+            length: Self::length_for(budget * IDLE_SHARE, 1.0),
+            bursts: 0,
+            probed: Duration::ZERO,
+            hits: 0,
+        }
+    }
+
+    pub fn due(&self, now: Instant) -> bool {
+        now >= self.next_start
+    }
+
+    pub fn next_start(&self) -> Instant {
+        self.next_start
+    }
+
+    /// How long the next burst lasts.
+    pub fn length(&self) -> Duration {
+        self.length
+    }
+
+    /// Records a burst that ended at `end` after `probed`, with `hits`
+    /// probe hits, and plans the next one.
+    pub fn finished(&mut self, end: Instant, probed: Duration, hits: u64, growing: bool) {
+        self.bursts += 1;
+        self.probed += probed;
+        self.hits += hits;
+        let busy = if probed.is_zero() {
+            1.0
+        } else {
+            (hits as f64 * HIT_COST.as_secs_f64() / probed.as_secs_f64()).min(1.0)
+        };
+        let budget = if growing {
+            self.budget
+        } else {
+            self.budget * IDLE_SHARE
+        };
+        self.length = Self::length_for(budget, busy);
+        // Detaching takes the kernel a grace period per probe, so a burst
+        // can outlast its plan: the pause after it pays for what it cost.
+        let cost = HIT_COST.mul_f64(hits as f64);
+        let pause = PERIOD
+            .saturating_sub(probed)
+            .max(cost.div_f64(budget).saturating_sub(probed));
+        self.next_start = end + pause;
+    }
+
+    /// The burst length whose cost, at `busy` of the target's time while
+    /// probed, is `budget` of the period.
+    fn length_for(budget: f64, busy: f64) -> Duration {
+        let duty = (budget / busy.max(budget)).min(MAX_DUTY_CYCLE);
+        PERIOD.mul_f64(duty).max(MIN_BURST)
+    }
+
+    /// The share of `elapsed` the probes were attached.
+    pub fn duty_cycle(&self, elapsed: Duration) -> f64 {
+        ratio(self.probed, elapsed)
+    }
+
+    /// The estimated share of the target's time the probes took.
+    pub fn estimated_overhead(&self, elapsed: Duration) -> f64 {
+        ratio(HIT_COST.mul_f64(self.hits as f64), elapsed)
+    }
+}
+
+/// `part` as a share of `whole`, 0 when `whole` is empty.
+pub fn ratio(part: Duration, whole: Duration) -> f64 {
+    if whole.is_zero() {
+        0.0
+    } else {
+        part.as_secs_f64() / whole.as_secs_f64()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_allocator_is_probed_for_the_budget_share_only() {
+        let start = Instant::now();
+        let mut schedule = BurstSchedule::new(0.03, start);
+        // 20 ms probed, every microsecond a hit: the probes take all its time.
+        schedule.finished(start, Duration::from_millis(20), 20_000, true);
+        assert_eq!(schedule.length(), Duration::from_millis(30));
+        schedule.finished(start, Duration::from_millis(30), 30_000, false);
+        assert_eq!(schedule.length(), Duration::from_millis(10));
+    }
+
+    #[test]
+    fn a_burst_that_overran_is_paid_for_by_a_longer_pause() {
+        let start = Instant::now();
+        let mut schedule = BurstSchedule::new(0.03, start);
+        // The detach took 2 s with the probes hot: 300,000 hits, 1.8 s of cost.
+        let end = start + Duration::from_secs(2);
+        schedule.finished(end, Duration::from_secs(2), 300_000, true);
+        assert_eq!(schedule.next_start(), end + Duration::from_secs(58));
+        let overhead = schedule.estimated_overhead(Duration::from_secs(60));
+        assert!((overhead - 0.03).abs() < 1e-9, "{overhead}");
+    }
+
+    #[test]
+    fn a_quiet_allocator_is_probed_longer_but_never_more_than_half_the_time() {
+        let start = Instant::now();
+        let mut schedule = BurstSchedule::new(0.03, start);
+        // 100 hits in 100 ms: 600 µs of 100 ms, 0.6% busy.
+        schedule.finished(start, Duration::from_millis(100), 100, true);
+        assert_eq!(schedule.length(), Duration::from_millis(500));
+        // Cost at that length: 0.5 × 0.6% = 0.3%, under the budget.
+        schedule.finished(start, Duration::from_millis(500), 10, true);
+        assert_eq!(schedule.length(), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn bursts_start_one_period_apart_and_the_totals_add_up() {
+        let start = Instant::now();
+        let mut schedule = BurstSchedule::new(0.03, start);
+        assert!(schedule.due(start));
+        let end = start + Duration::from_millis(10);
+        schedule.finished(end, Duration::from_millis(10), 5_000, true);
+        assert_eq!(schedule.next_start(), start + PERIOD);
+        assert!(!schedule.due(end));
+        assert_eq!(schedule.bursts, 1);
+        assert_eq!(schedule.duty_cycle(Duration::from_secs(1)), 0.01);
+        let overhead = schedule.estimated_overhead(Duration::from_secs(1));
+        assert!((overhead - 0.03).abs() < 1e-9, "{overhead}");
+    }
+}

@@ -1,0 +1,122 @@
+//! Growth mode's state during a trace: the always-on tracepoints, the
+//! burst schedule of the allocator probes, and the activity seen per
+//! window.
+
+use std::time::Duration;
+
+use aya::Ebpf;
+use profiler_common::{ActivityCounter, PAGE_SIZE};
+
+use crate::error::Error;
+use crate::probes::growth_maps::{self, Activity};
+use crate::probes::growth_tracepoints::{self, AttachedTracepoints};
+use crate::process::maps::MemoryMap;
+use crate::report::{GrowthSummary, WindowGrowth};
+use crate::session::bursts::{BurstSchedule, ratio};
+use crate::session::freed_blocks::FreedBlocks;
+
+/// Growth mode's settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GrowthSettings {
+    /// The cap on the estimated overhead of the bursts (0.03 is 3%).
+    pub overhead_budget: f64,
+    /// See `profiler_common::SampleSettings`.
+    pub sample_period_bytes: u64,
+}
+
+/// One traced process in growth mode.
+pub struct GrowthMode {
+    settings: GrowthSettings,
+    tracepoints: Option<AttachedTracepoints>,
+    pub schedule: BurstSchedule,
+    /// The counters when the last window closed, and the burst time then.
+    at_window_start: Activity,
+    probed_at_window_start: Duration,
+    /// Whether the last window gained more pages than it gave back.
+    growing: bool,
+}
+
+impl GrowthMode {
+    /// Points the kernel side at `pid` and attaches the tracepoints.
+    pub fn start(
+        ebpf: &mut Ebpf,
+        pid: u32,
+        maps: &[MemoryMap],
+        settings: GrowthSettings,
+    ) -> Result<Self, Error> {
+        growth_maps::set_sample_period(ebpf, settings.sample_period_bytes)?;
+        if let Some(heap) = maps.iter().find(|map| map.pathname == "[heap]") {
+            growth_maps::seed_program_break(ebpf, pid, heap.end)?;
+        }
+        growth_maps::set_traced_process(ebpf, pid)?;
+        let tracepoints = growth_tracepoints::attach(ebpf)?;
+        Ok(GrowthMode {
+            settings,
+            tracepoints: Some(tracepoints),
+            schedule: BurstSchedule::new(settings.overhead_budget, std::time::Instant::now()),
+            at_window_start: growth_maps::activity(ebpf)?,
+            probed_at_window_start: Duration::ZERO,
+            growing: false,
+        })
+    }
+
+    /// Detaches the tracepoints.
+    pub fn stop(&mut self, ebpf: &mut Ebpf) {
+        if let Some(tracepoints) = self.tracepoints.take() {
+            growth_tracepoints::detach(ebpf, tracepoints);
+        }
+        if let Err(error) = growth_maps::set_traced_process(ebpf, 0) {
+            log::warn!("{error}");
+        }
+    }
+
+    pub fn growing(&self) -> bool {
+        self.growing
+    }
+
+    /// What the window that ends now saw, `length` long.
+    pub fn close_window(&mut self, ebpf: &Ebpf, length: Duration) -> Result<WindowGrowth, Error> {
+        let now = growth_maps::activity(ebpf)?;
+        let delta = |counter| {
+            now.get(counter)
+                .saturating_sub(self.at_window_start.get(counter))
+        };
+        let faulted = delta(ActivityCounter::FaultedPages) * PAGE_SIZE;
+        let released = delta(ActivityCounter::ReleasedPages) * PAGE_SIZE;
+        self.growing = faulted > released;
+        let probed = self
+            .schedule
+            .probed
+            .saturating_sub(self.probed_at_window_start);
+        self.at_window_start = now;
+        self.probed_at_window_start = self.schedule.probed;
+        Ok(WindowGrowth {
+            faulted_bytes: faulted,
+            released_bytes: released,
+            duty_cycle: ratio(probed, length),
+        })
+    }
+
+    /// The report's summary over a trace of `elapsed`.
+    pub fn summary(
+        &self,
+        activity: &Activity,
+        elapsed: Duration,
+        freed: &FreedBlocks,
+    ) -> GrowthSummary {
+        GrowthSummary {
+            sample_period_bytes: self.settings.sample_period_bytes,
+            overhead_budget: self.settings.overhead_budget,
+            bursts: self.schedule.bursts,
+            duty_cycle: self.schedule.duty_cycle(elapsed),
+            estimated_overhead: self.schedule.estimated_overhead(elapsed),
+            allocator_hits: activity.get(ActivityCounter::AllocatorHits),
+            samples: activity.get(ActivityCounter::Samples),
+            samples_freed: activity.get(ActivityCounter::SamplesFreed),
+            samples_reused: activity.get(ActivityCounter::SamplesReused),
+            samples_gone_from_memory: freed.total(),
+            faulted_bytes: activity.get(ActivityCounter::FaultedPages) * PAGE_SIZE,
+            released_bytes: activity.get(ActivityCounter::ReleasedPages) * PAGE_SIZE,
+        }
+    }
+}

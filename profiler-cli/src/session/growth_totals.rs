@@ -1,0 +1,107 @@
+//! Growth mode's figures at a window's end, per stack: the sampled blocks
+//! still alive (estimated bytes), glibc's large blocks still mapped, and
+//! the pages first touched and still mapped.
+//!
+//! glibc serves large blocks with their own mmap, and the stack that made
+//! the mapping is the one that allocated the block: those count in full,
+//! whether or not a burst saw them. pymalloc's arenas are mmaps too, but
+//! many lines share one arena, so its mapping says nothing of who keeps
+//! memory. The two are told apart by glibc's chunk header at the mapping's
+//! start: the size of the mapping with the IS_MMAPPED bit.
+
+use std::collections::{HashMap, HashSet};
+
+use aya::Ebpf;
+use profiler_common::{PAGE_SIZE, StackCounters};
+
+use crate::error::Error;
+use crate::probes::{growth_maps, kernel_maps};
+use crate::process::memory::ProcessMemory;
+use crate::session::freed_blocks::FreedBlocks;
+use crate::session::windows::GrowthEvidence;
+
+/// glibc's chunk header: prev_size, then size with flags in its low bits.
+const CHUNK_HEADER: u64 = 16;
+const SIZE_FIELD: u64 = 8;
+const IS_MMAPPED: u64 = 0x2;
+const CHUNK_FLAGS: u64 = 0x7;
+
+/// True when `size_field`, read 8 bytes into a mapping of `length` bytes,
+/// is the header of a glibc chunk that owns the whole mapping.
+pub fn is_mmapped_chunk(size_field: u64, length: u64) -> bool {
+    size_field & IS_MMAPPED != 0 && size_field & !CHUNK_FLAGS == length
+}
+
+/// Each stack's totals and evidence at a window's end.
+pub fn read(
+    ebpf: &Ebpf,
+    pid: u32,
+    freed: &FreedBlocks,
+) -> Result<(HashMap<u64, StackCounters>, GrowthEvidence), Error> {
+    let mut totals = kernel_maps::stack_counters(ebpf)?;
+    freed.credit(&mut totals);
+    let mut evidence = GrowthEvidence::default();
+
+    let mappings: Vec<_> = growth_maps::anonymous_mappings(ebpf)?
+        .into_iter()
+        .filter(|(key, _)| key.tgid == pid)
+        .collect();
+    let headers = ProcessMemory { pid }.read_words(
+        &mappings
+            .iter()
+            .map(|(key, _)| key.address + SIZE_FIELD)
+            .collect::<Vec<_>>(),
+    );
+    let mut chunk_starts = HashSet::new();
+    for ((key, mapping), header) in mappings.iter().zip(headers) {
+        if header.is_some_and(|header| is_mmapped_chunk(header, mapping.length)) {
+            chunk_starts.insert(key.address);
+            *evidence.mapped_bytes.entry(mapping.stack_id).or_default() += mapping.length;
+            let counters = totals.entry(mapping.stack_id).or_default();
+            counters.alloc_bytes += mapping.length;
+            counters.alloc_count += 1;
+        }
+    }
+    // A sampled block inside such a mapping is already counted by it.
+    for (key, live) in kernel_maps::live_allocations(ebpf)? {
+        let chunk = key.address.wrapping_sub(CHUNK_HEADER);
+        if key.tgid == pid
+            && chunk_starts.contains(&chunk)
+            && let Some(counters) = totals.get_mut(&live.stack_id)
+        {
+            counters.alloc_bytes = counters.alloc_bytes.saturating_sub(live.weight);
+            counters.alloc_count = counters.alloc_count.saturating_sub(1);
+        }
+    }
+
+    for (id, faults) in growth_maps::fault_counters(ebpf)? {
+        let pages = faults.faulted_pages.saturating_sub(faults.released_pages);
+        if pages > 0 {
+            evidence.fault_bytes.insert(id, pages * PAGE_SIZE);
+        }
+    }
+    Ok((totals, evidence))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_glibc_mmapped_chunk_header_owns_its_mapping() {
+        let length = 0x21000;
+        assert!(is_mmapped_chunk(length | IS_MMAPPED, length));
+        assert!(
+            !is_mmapped_chunk(length | 0x1, length),
+            "a heap chunk: no IS_MMAPPED bit"
+        );
+        assert!(
+            !is_mmapped_chunk(0x1000 | IS_MMAPPED, length),
+            "a chunk smaller than the mapping"
+        );
+        assert!(
+            !is_mmapped_chunk(0, 0x100000),
+            "a pymalloc arena starts with a pool"
+        );
+    }
+}
