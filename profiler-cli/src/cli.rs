@@ -31,7 +31,8 @@ pub enum Command {
     Record(RecordArgs),
     /// Start a command, trace it from its first instruction, and write a report.
     Run(RunArgs),
-    /// Show the stacks whose live memory grows, refreshed every window.
+    /// Show the stacks whose live memory grows, refreshed every window
+    /// (full screen on a terminal; text or --json otherwise).
     Top(TopArgs),
     /// Print the summary of a saved report, or export it (--format).
     Report(ReportArgs),
@@ -52,7 +53,8 @@ pub struct TraceArgs {
     #[arg(long, value_enum, default_value = "growth")]
     pub mode: Mode,
     /// Growth mode: the most the allocator bursts may cost the target, as
-    /// a share of its time (3%, 0.03).
+    /// a share of its time (3%, 0.03); 0 turns the bursts off, leaving
+    /// detection from page faults alone.
     #[arg(long, value_name = "SHARE", default_value = "3%", value_parser = parse_share)]
     pub overhead_budget: f64,
     /// Growth mode: blocks smaller than this are sampled with probability
@@ -115,6 +117,9 @@ pub struct TopArgs {
     /// How many stacks to show.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// Print one JSON object per window (JSON Lines) instead of the view.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -149,17 +154,17 @@ impl TraceArgs {
     }
 }
 
-/// A share of time: "3%" or "0.03", above 0 and at most 1.
+/// A share of time: "3%" or "0.03", from 0 to 1.
 fn parse_share(text: &str) -> Result<f64, String> {
     let share = match text.strip_suffix('%') {
         Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
         None => text.trim().parse::<f64>(),
     }
     .map_err(|_| format!("{text:?} is not a share such as 3% or 0.03"))?;
-    if share > 0.0 && share <= 1.0 {
+    if (0.0..=1.0).contains(&share) {
         Ok(share)
     } else {
-        Err(format!("{text:?} must be above 0 and at most 100%"))
+        Err(format!("{text:?} must be from 0 to 100%"))
     }
 }
 
@@ -180,7 +185,8 @@ mod tests {
     fn shares_take_percent_or_fraction_and_stay_in_range() {
         assert_eq!(parse_share("3%"), Ok(0.03));
         assert_eq!(parse_share("0.5"), Ok(0.5));
-        assert!(parse_share("0").is_err());
+        assert_eq!(parse_share("0"), Ok(0.0));
+        assert!(parse_share("-1%").is_err());
         assert!(parse_share("150%").is_err());
         assert!(parse_share("lots").unwrap_err().contains("not a share"));
     }

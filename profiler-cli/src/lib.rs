@@ -8,6 +8,7 @@ pub mod error;
 pub mod export;
 pub mod frame;
 pub mod gate;
+pub mod live_view;
 pub mod preflight;
 pub mod probes;
 pub mod process;

@@ -7,7 +7,7 @@
 mod atomic;
 mod flamegraph;
 mod json;
-mod label;
+pub(crate) mod label;
 mod pprof;
 mod pprof_proto;
 mod speedscope;

@@ -1,14 +1,15 @@
 //! Facts about a process read from /proc/PID: whether it still runs, its
-//! command line, and its resident memory.
+//! command line, its resident memory and its thread count.
 
 use std::fs;
 use std::io;
 
-/// Resident memory of a process, in bytes.
+/// A process's resident memory, in bytes, and its thread count.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Residency {
+pub struct StatusFigures {
     pub rss_bytes: u64,
     pub anon_rss_bytes: u64,
+    pub threads: u32,
 }
 
 /// True while the process exists and is not a zombie.
@@ -36,15 +37,15 @@ pub fn command_line(pid: u32) -> io::Result<String> {
     Ok(arguments.join(" "))
 }
 
-/// Resident memory from /proc/PID/status.
-pub fn residency(pid: u32) -> io::Result<Residency> {
-    Ok(parse_residency(&fs::read_to_string(format!(
+/// Resident memory and threads from /proc/PID/status.
+pub fn figures(pid: u32) -> io::Result<StatusFigures> {
+    Ok(parse_figures(&fs::read_to_string(format!(
         "/proc/{pid}/status"
     ))?))
 }
 
-fn parse_residency(status: &str) -> Residency {
-    let kib = |field: &str| -> u64 {
+fn parse_figures(status: &str) -> StatusFigures {
+    let number = |field: &str| -> u64 {
         status
             .lines()
             .find_map(|line| line.strip_prefix(field))
@@ -52,9 +53,10 @@ fn parse_residency(status: &str) -> Residency {
             .and_then(|value| value.parse::<u64>().ok())
             .unwrap_or(0)
     };
-    Residency {
-        rss_bytes: kib("VmRSS:") * 1024,
-        anon_rss_bytes: kib("RssAnon:") * 1024,
+    StatusFigures {
+        rss_bytes: number("VmRSS:") * 1024,
+        anon_rss_bytes: number("RssAnon:") * 1024,
+        threads: u32::try_from(number("Threads:")).unwrap_or(u32::MAX),
     }
 }
 
@@ -70,13 +72,14 @@ mod tests {
     }
 
     #[test]
-    fn residency_is_read_in_bytes() {
-        let status = "Name:\tx\nVmRSS:\t    2048 kB\nRssAnon:\t     512 kB\n";
+    fn residency_is_read_in_bytes_and_threads_counted() {
+        let status = "Name:\tx\nVmRSS:\t    2048 kB\nRssAnon:\t     512 kB\nThreads:\t3\n";
         assert_eq!(
-            parse_residency(status),
-            Residency {
+            parse_figures(status),
+            StatusFigures {
                 rss_bytes: 2048 * 1024,
-                anon_rss_bytes: 512 * 1024
+                anon_rss_bytes: 512 * 1024,
+                threads: 3,
             }
         );
     }
@@ -86,6 +89,8 @@ mod tests {
         let pid = std::process::id();
         assert!(is_running(pid));
         assert!(!command_line(pid).unwrap().is_empty());
-        assert!(residency(pid).unwrap().rss_bytes > 0);
+        let figures = figures(pid).unwrap();
+        assert!(figures.rss_bytes > 0);
+        assert!(figures.threads >= 1);
     }
 }

@@ -1,10 +1,11 @@
 //! Everything leakspy knows about CPython: where the runtime is, the
-//! layout of its structs per version, its allocator table, its threads and
-//! how to name its frames.
+//! layout of its structs per version, its allocator table, its threads,
+//! its GC counters and how to name its frames.
 
 pub mod allocator_kind;
 pub mod allocator_table;
 pub mod code_objects;
+pub mod gc_counters;
 pub mod interpreter_binary;
 pub mod line_table;
 pub mod offsets;

@@ -2,9 +2,10 @@
 //! `_PyRuntime`, the exact version, and the struct layout for it.
 
 use crate::process::maps::MemoryMap;
-use crate::process::memory::{MemoryReader, ProcessMemory};
+use crate::process::memory::{MemoryError, MemoryReader, ProcessMemory};
 use crate::python::PythonError;
 use crate::python::allocator_table::wrapper_names;
+use crate::python::gc_counters;
 use crate::python::interpreter_binary::{
     InterpreterBinary, RUNTIME_SYMBOL, VERSION_SYMBOL, find_interpreter,
 };
@@ -12,6 +13,7 @@ use crate::python::offsets::{
     DEBUG_OFFSETS_COOKIE, InterpreterLayout, PythonVersion, layout_for, layout_from_debug_offsets,
     parse_version_hex,
 };
+use crate::report::GcCounters;
 
 /// A CPython runtime found in a target.
 #[derive(Debug)]
@@ -42,6 +44,21 @@ impl PythonRuntime {
         self.memory()
             .read_i32(flag)
             .is_ok_and(|initialized| initialized == 1)
+    }
+
+    /// The main interpreter's GC counters; None where the layout does not
+    /// place the GC state.
+    pub fn gc_counters(&self) -> Option<Result<GcCounters, MemoryError>> {
+        let layout = self.layout.gc.as_ref()?;
+        let memory = self.memory();
+        let main = self
+            .runtime_address
+            .wrapping_add(self.layout.runtime_interpreters_main);
+        Some(
+            memory
+                .read_u64(main)
+                .and_then(|interpreter| gc_counters::read(&memory, layout, interpreter)),
+        )
     }
 
     /// True once `_PyRuntime._finalizing` is set: the interpreter tears

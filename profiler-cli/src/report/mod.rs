@@ -4,6 +4,7 @@
 
 mod file;
 mod rank;
+pub mod runtime_lines;
 mod schema;
 mod text;
 
@@ -13,7 +14,8 @@ pub(crate) mod sample;
 pub use file::{ReportError, read, write_atomically};
 pub use rank::rank;
 pub use schema::{
-    Evidence, EvidenceBasis, GrowthSummary, Mode, Report, SCHEMA, Stack, Target, Totals, Verdict,
-    Window, WindowGrowth,
+    Evidence, EvidenceBasis, GcCounters, GrowthSummary, Mode, Report, SCHEMA, Stack, Target,
+    Totals, Verdict, Window, WindowGrowth,
 };
 pub use text::render_text;
+pub(crate) use text::verdict_word;

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Evidence, EvidenceBasis, GrowthSummary, Mode, Report, SCHEMA, Stack, Target, Totals, Verdict,
-    Window, WindowGrowth,
+    Evidence, EvidenceBasis, GcCounters, GrowthSummary, Mode, Report, SCHEMA, Stack, Target,
+    Totals, Verdict, Window, WindowGrowth,
 };
 use crate::frame::{Frame, FrameKind};
 
@@ -103,6 +103,15 @@ pub(crate) fn sample_report() -> Report {
                 start: f64::from(i) * 10.0,
                 end: f64::from(i + 1) * 10.0,
                 rss_bytes: (40 << 20) + (u64::from(i) << 20),
+                anon_rss_bytes: (30 << 20) + (u64::from(i) << 20),
+                threads: 2,
+                gc: Some(GcCounters {
+                    counts: Some(vec![120, 3, 1]),
+                    collections: vec![40 * u64::from(i + 1), 3 * u64::from(i + 1), 0],
+                    collected: vec![900 * u64::from(i + 1), 20, 0],
+                    uncollectable: vec![0, 0, 0],
+                    long_lived_objects: Some(41_000),
+                }),
                 growth: Some(WindowGrowth {
                     faulted_bytes: 1 << 20,
                     released_bytes: 0,

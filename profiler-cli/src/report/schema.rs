@@ -95,11 +95,41 @@ pub struct Window {
     pub end: f64,
     /// The target's resident set size at the end of the window.
     pub rss_bytes: u64,
+    /// Its anonymous resident memory (RssAnon) then. Added within v1.
+    #[serde(default)]
+    pub anon_rss_bytes: u64,
+    /// Its thread count then. Added within v1.
+    #[serde(default)]
+    pub threads: u32,
+    /// Python targets: the cyclic GC's counters then. Added within v1.
+    #[serde(default)]
+    pub gc: Option<GcCounters>,
     /// Growth mode: pages first touched in this window and pages given back,
     /// in bytes, and the share of the window the allocator probes were
     /// attached. `None` in precise mode. Added within v1.
     #[serde(default)]
     pub growth: Option<WindowGrowth>,
+}
+
+/// The cyclic GC of a Python target, read from its interpreter's memory.
+/// Each list has one entry per generation, the youngest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GcCounters {
+    /// `gc.get_count()`: allocations (generation 0), or collections of the
+    /// younger generation, since the generation was last collected. None
+    /// where the interpreter's layout does not tell.
+    #[serde(default)]
+    pub counts: Option<Vec<i64>>,
+    /// Collections of each generation since the interpreter started.
+    pub collections: Vec<u64>,
+    /// Objects each generation's collections freed.
+    pub collected: Vec<u64>,
+    /// Objects they found unreachable but could not free.
+    pub uncollectable: Vec<u64>,
+    /// Objects that survived the last full collection (3.9–3.13).
+    #[serde(default)]
+    pub long_lived_objects: Option<u64>,
 }
 
 /// What growth mode saw in one window.

@@ -4,6 +4,7 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
 
+use super::runtime_lines::{gc_line, memory_line};
 use super::{Mode, Report, Stack, Verdict};
 use crate::frame::Frame;
 use crate::units::{format_bytes, format_bytes_per_min, format_count, format_duration};
@@ -62,6 +63,12 @@ fn render_header(report: &Report, out: &mut impl Write) -> io::Result<()> {
             format_bytes(last.rss_bytes)
         )?,
         _ => writeln!(out, "rss:      no windows recorded")?,
+    }
+    if let Some(last) = report.windows.last() {
+        writeln!(out, "at end:   {}", memory_line(last))?;
+    }
+    if let Some(gc) = gc_line(report) {
+        writeln!(out, "gc:       {gc}")?;
     }
     let totals = &report.totals;
     writeln!(
@@ -130,7 +137,7 @@ fn frame_line(frame: &Frame) -> String {
     parts.join("  ")
 }
 
-fn verdict_word(verdict: Verdict) -> &'static str {
+pub(crate) fn verdict_word(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Leak => "LEAK",
         Verdict::Growing => "growing",

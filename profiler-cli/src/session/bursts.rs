@@ -13,6 +13,9 @@
 //! after the other), and the probes stay hot meanwhile, so a burst often
 //! lasts longer than planned. The pause after each burst makes up for
 //! it: the burst's estimated cost over the budget.
+//!
+//! A budget of 0 plans no burst: growth mode then detects growth from page
+//! faults alone.
 
 use std::time::{Duration, Instant};
 
@@ -32,7 +35,8 @@ const IDLE_SHARE: f64 = 1.0 / 3.0;
 #[derive(Clone, Debug)]
 pub struct BurstSchedule {
     budget: f64,
-    next_start: Instant,
+    /// None with a budget of 0: no burst at all.
+    next_start: Option<Instant>,
     length: Duration,
     pub bursts: u64,
     pub probed: Duration,
@@ -41,11 +45,11 @@ pub struct BurstSchedule {
 
 impl BurstSchedule {
     /// A schedule keeping the estimated overhead under `budget` (0.03 is
-    /// 3%), whose first burst starts at `first`.
+    /// 3%), whose first burst starts at `first`; a budget of 0 plans none.
     pub fn new(budget: f64, first: Instant) -> Self {
         BurstSchedule {
             budget,
-            next_start: first,
+            next_start: (budget > 0.0).then_some(first),
             length: Self::length_for(budget * IDLE_SHARE, 1.0),
             bursts: 0,
             probed: Duration::ZERO,
@@ -54,10 +58,11 @@ impl BurstSchedule {
     }
 
     pub fn due(&self, now: Instant) -> bool {
-        now >= self.next_start
+        self.next_start.is_some_and(|start| now >= start)
     }
 
-    pub fn next_start(&self) -> Instant {
+    /// When the next burst starts; None when no burst is planned.
+    pub fn next_start(&self) -> Option<Instant> {
         self.next_start
     }
 
@@ -89,7 +94,7 @@ impl BurstSchedule {
         let pause = PERIOD
             .saturating_sub(probed)
             .max(cost.div_f64(budget).saturating_sub(probed));
-        self.next_start = end + pause;
+        self.next_start = Some(end + pause);
     }
 
     /// The burst length whose cost, at `busy` of the target's time while
@@ -141,7 +146,7 @@ mod tests {
         // The detach took 2 s with the probes hot: 300,000 hits, 1.8 s of cost.
         let end = start + Duration::from_secs(2);
         schedule.finished(end, Duration::from_secs(2), 300_000, true);
-        assert_eq!(schedule.next_start(), end + Duration::from_secs(58));
+        assert_eq!(schedule.next_start(), Some(end + Duration::from_secs(58)));
         let overhead = schedule.estimated_overhead(Duration::from_secs(60));
         assert!((overhead - 0.03).abs() < 1e-9, "{overhead}");
     }
@@ -165,11 +170,19 @@ mod tests {
         assert!(schedule.due(start));
         let end = start + Duration::from_millis(10);
         schedule.finished(end, Duration::from_millis(10), 5_000, true);
-        assert_eq!(schedule.next_start(), start + PERIOD);
+        assert_eq!(schedule.next_start(), Some(start + PERIOD));
         assert!(!schedule.due(end));
         assert_eq!(schedule.bursts, 1);
         assert_eq!(schedule.duty_cycle(Duration::from_secs(1)), 0.01);
         let overhead = schedule.estimated_overhead(Duration::from_secs(1));
         assert!((overhead - 0.03).abs() < 1e-9, "{overhead}");
+    }
+
+    #[test]
+    fn a_zero_budget_plans_no_burst() {
+        let start = Instant::now();
+        let schedule = BurstSchedule::new(0.0, start);
+        assert!(!schedule.due(start + Duration::from_secs(3600)));
+        assert_eq!(schedule.next_start(), None);
     }
 }

@@ -18,8 +18,9 @@ use crate::python::allocator_kind::AllocatorKind;
 use crate::python::pymalloc_evidence;
 use crate::report::{Mode, Report, Target, Window};
 use crate::session::freed_blocks::{FreedBlocks, SweepScope};
-use crate::session::growth_mode::GrowthMode;
+use crate::session::growth_mode::{self, GrowthMode};
 use crate::session::growth_totals;
+use crate::session::progress::Step;
 use crate::session::python_tracking::PythonTracking;
 use crate::session::report_builder::{TraceFacts, build_report};
 use crate::session::signals::{Signals, Wakeup};
@@ -69,6 +70,11 @@ pub trait WindowObserver {
     fn wants_report(&self) -> bool {
         false
     }
+    /// Whether a spinner on stderr may show slow steps; not while a view
+    /// owns the screen.
+    fn wants_progress(&self) -> bool {
+        true
+    }
     /// The probes are attached (or the command is started) and tracing runs.
     fn tracing_started(&mut self, pid: u32, command: &str) {
         eprintln!("leakspy: tracing process {pid} ({command}); Ctrl-C to stop");
@@ -89,7 +95,12 @@ pub fn trace(
     let signals = Signals::block().map_err(Error::Ptrace)?;
     let mut session = Session::new(config, loader::load()?);
     let end = session.run(&signals, observer);
+    let step = Step::start(
+        "naming the last stacks and detaching",
+        observer.wants_progress(),
+    );
     session.detach();
+    drop(step);
     let end = end?;
     Ok(TraceOutcome {
         report: session.report(),
@@ -156,8 +167,10 @@ impl<'a> Session<'a> {
         signals: &Signals,
         observer: &mut dyn WindowObserver,
     ) -> Result<EndReason, Error> {
+        let step = Step::start("attaching", observer.wants_progress());
         self.start_target(observer)?;
         self.poll_python()?;
+        drop(step);
         observer.tracing_started(self.pid, &self.command);
         self.started = Instant::now();
         self.started_at_unix_ms = unix_ms();
@@ -176,7 +189,7 @@ impl<'a> Session<'a> {
             {
                 return Ok(EndReason::Interrupted(signal));
             }
-            let next_burst = self.growth.as_ref().map(|g| g.schedule.next_start());
+            let next_burst = self.growth.as_ref().and_then(|g| g.schedule.next_start());
             let next_event = [
                 Some(self.window_started + self.config.window),
                 deadline,
@@ -531,13 +544,22 @@ impl<'a> Session<'a> {
         }
         let budget = (!observer.wants_report()).then_some(SYMBOLIZE_BUDGET);
         self.symbolize(budget)?;
-        let rss_bytes = status::residency(self.pid)
-            .map(|r| r.rss_bytes)
-            .unwrap_or(0);
+        let figures = status::figures(self.pid).unwrap_or_default();
+        let gc = self
+            .python
+            .active()
+            .and_then(|active| active.runtime.gc_counters())
+            .and_then(|read| {
+                read.inspect_err(|error| log::debug!("GC counters unreadable: {error}"))
+                    .ok()
+            });
         let window = Window {
             start: self.seconds_at(self.window_started),
             end: self.seconds_at(end),
-            rss_bytes,
+            rss_bytes: figures.rss_bytes,
+            anon_rss_bytes: figures.anon_rss_bytes,
+            threads: figures.threads,
+            gc,
             growth,
         };
         self.recorder
@@ -553,7 +575,7 @@ impl<'a> Session<'a> {
                 .map(|s| s.live_bytes())
                 .sum(),
             stacks: self.recorder.stacks().len(),
-            rss_bytes,
+            rss_bytes: figures.rss_bytes,
         };
         let report = observer.wants_report().then(|| self.report());
         observer.window_closed(&summary, report.as_ref());
@@ -633,16 +655,7 @@ impl<'a> Session<'a> {
             let elapsed = Duration::from_secs_f64(duration_seconds);
             growth.summary(&activity, elapsed, &self.freed_blocks)
         });
-        if let Some(growth) = &growth {
-            notes.push(format!(
-                "growth mode: the allocator was probed {:.1}% of the time in {} bursts, at an estimated cost of {:.2}% (budget {:.1}%); blocks under {} bytes were sampled",
-                growth.duty_cycle * 100.0,
-                growth.bursts,
-                growth.estimated_overhead * 100.0,
-                growth.overhead_budget * 100.0,
-                growth.sample_period_bytes
-            ));
-        }
+        notes.extend(growth.as_ref().map(growth_mode::describe));
         let facts = TraceFacts {
             mode: self.config.mode,
             target: Target {

@@ -120,3 +120,18 @@ impl GrowthMode {
         }
     }
 }
+
+/// The report's note on what growth mode did and what it cost.
+pub fn describe(growth: &GrowthSummary) -> String {
+    if growth.overhead_budget == 0.0 {
+        return "growth mode with a budget of 0: growth was detected from page faults alone, and no allocation was sampled".into();
+    }
+    format!(
+        "growth mode: the allocator was probed {:.1}% of the time in {} bursts, at an estimated cost of {:.2}% (budget {:.1}%); blocks under {} bytes were sampled",
+        growth.duty_cycle * 100.0,
+        growth.bursts,
+        growth.estimated_overhead * 100.0,
+        growth.overhead_budget * 100.0,
+        growth.sample_period_bytes
+    )
+}

@@ -153,6 +153,9 @@ mod tests {
             start: index as f64,
             end: index as f64 + 1.0,
             rss_bytes: 0,
+            anon_rss_bytes: 0,
+            threads: 1,
+            gc: None,
             growth: None,
         }
     }

@@ -105,6 +105,9 @@ fn leaking_report() -> Report {
                 start: f64::from(i) * 60.0,
                 end: f64::from(i + 1) * 60.0,
                 rss_bytes: 50 << 20,
+                anon_rss_bytes: 40 << 20,
+                threads: 1,
+                gc: None,
                 growth: None,
             })
             .collect(),

@@ -12,3 +12,4 @@ mod interpreters;
 mod precise_native;
 mod python_stacks;
 mod support;
+mod top_view;

@@ -5,7 +5,7 @@
 use profiler_common::{InstructionKind, PythonOffsets, ThreadIdKind};
 
 use crate::process::memory::MemoryReader;
-use crate::python::offsets::table::{self, Source};
+use crate::python::offsets::table::{self, GcFacts, Source};
 use crate::python::offsets::{
     BytesLayout, CodeLayout, InterpreterLayout, LineTableFormat, OffsetsError, UnicodeLayout,
     parse_version_hex,
@@ -62,9 +62,9 @@ pub(super) struct DebugOffsetsFacts {
     /// PyASCIIObject (`compact_data - ascii_data`); the offsets themselves
     /// are read.
     pub unicode: UnicodeLayout,
-    /// Whether the GC generations sit where `gc` and `gc.collecting`
-    /// imply (see the table).
-    pub gc_generations_known: bool,
+    /// What `gc` and `gc.collecting` imply about the GC's other fields
+    /// (see the table).
+    pub gc: GcFacts,
 }
 
 impl DebugPositions {
@@ -182,8 +182,10 @@ pub fn layout_from_debug_offsets(
             size: at(positions.bytes_size),
             data: at(positions.bytes_data),
         },
-        gc: facts
-            .gc_generations_known
-            .then(|| table::gc_from(interpreter_gc, at(positions.gc_collecting))),
+        gc: Some(table::gc_from(
+            interpreter_gc,
+            at(positions.gc_collecting),
+            facts.gc,
+        )),
     })
 }

@@ -107,13 +107,15 @@ pub struct BytesLayout {
     pub data: u64,
 }
 
-/// Where the cyclic GC keeps its per-generation counts, from the start of
-/// PyInterpreterState (`interp->gc` is a `struct _gc_runtime_state`).
+/// Where the cyclic GC keeps its per-generation counts and statistics,
+/// from the start of PyInterpreterState (`interp->gc` is a `struct
+/// _gc_runtime_state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GcLayout {
     /// `gc.generations[0]` (3.9–3.13), or `gc.young` (3.14, followed by
-    /// `old[0]` and `old[1]` in the same places).
-    pub generations: u64,
+    /// `old[0]` and `old[1]` in the same places). None where they moved
+    /// within a version (3.13).
+    pub generations: Option<u64>,
     /// sizeof(struct gc_generation): the stride of the generations.
     pub generation_size: u64,
     /// How many generations: NUM_GENERATIONS.
@@ -123,6 +125,16 @@ pub struct GcLayout {
     /// gc_generation: `count` (a C int): allocations, or collections of
     /// the younger generation, since this one was collected.
     pub count: u64,
+    /// `gc.generation_stats[0]`: per generation, `collections`,
+    /// `collected` and `uncollectable` (a Py_ssize_t each). In every
+    /// version they end where `gc.collecting` starts.
+    pub stats: u64,
     /// `gc.collecting` (a C int): non-zero while a collection runs.
     pub collecting: u64,
+    /// `gc.long_lived_total` (a Py_ssize_t; 3.9–3.13): how many objects
+    /// survived the last full collection.
+    pub long_lived_total: Option<u64>,
 }
+
+/// sizeof(struct gc_generation_stats): three Py_ssize_t.
+pub const GC_STATS_SIZE: u64 = 24;

@@ -23,7 +23,8 @@ mod tests;
 pub use debug_offsets::{DEBUG_OFFSETS_COOKIE, layout_from_debug_offsets};
 pub use error::OffsetsError;
 pub use layout::{
-    BytesLayout, CodeLayout, GcLayout, InterpreterLayout, LineTableFormat, UnicodeLayout,
+    BytesLayout, CodeLayout, GC_STATS_SIZE, GcLayout, InterpreterLayout, LineTableFormat,
+    UnicodeLayout,
 };
 pub use objects::{read_bytes, read_str};
 pub use table::layout_for;

@@ -15,8 +15,8 @@ use profiler_common::{InstructionKind, NO_OFFSET, PythonOffsets, ThreadIdKind};
 
 use crate::python::offsets::debug_offsets::{DebugOffsetsFacts, DebugPositions};
 use crate::python::offsets::{
-    BytesLayout, CodeLayout, GcLayout, InterpreterLayout, LineTableFormat, OffsetsError,
-    PythonVersion, UnicodeLayout,
+    BytesLayout, CodeLayout, GC_STATS_SIZE, GcLayout, InterpreterLayout, LineTableFormat,
+    OffsetsError, PythonVersion, UnicodeLayout,
 };
 
 /// Where a version's layout comes from.
@@ -62,17 +62,46 @@ const UNICODE_WITHOUT_WSTR: UnicodeLayout = UnicodeLayout {
 const BYTES: BytesLayout = BytesLayout { size: 16, data: 32 };
 
 /// `struct gc_generation` {PyGC_Head head; int threshold; int count;} and
-/// its place in `struct _gc_runtime_state`, the same from 3.9 to 3.14.
+/// its place in `struct _gc_runtime_state`, the same from 3.9 to 3.14
+/// where the headers are followed (not Debian's 3.13.5).
 const GC_GENERATIONS_IN_STATE: u64 = 24;
 const GC_COLLECTING_IN_STATE: u64 = 200;
-const fn gc(interpreter_gc: u64, collecting_in_state: u64) -> GcLayout {
+/// `long_lived_total` follows `collecting`, `garbage` and `callbacks` (3.9–3.13).
+pub(super) const GC_LONG_LIVED_AFTER_COLLECTING: u64 = 24;
+
+/// What is known of one version's `struct _gc_runtime_state`, besides
+/// where it and its `collecting` are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct GcFacts {
+    pub generations_known: bool,
+    /// `long_lived_total` minus `collecting`, where the field exists.
+    pub long_lived_after_collecting: Option<u64>,
+}
+
+/// The table's versions: all of it is known.
+const GC_AS_IN_HEADERS: GcFacts = GcFacts {
+    generations_known: true,
+    long_lived_after_collecting: Some(GC_LONG_LIVED_AFTER_COLLECTING),
+};
+
+const fn gc(interpreter_gc: u64, collecting_in_state: u64, facts: GcFacts) -> GcLayout {
+    let collecting = interpreter_gc + collecting_in_state;
     GcLayout {
-        generations: interpreter_gc + GC_GENERATIONS_IN_STATE,
+        generations: if facts.generations_known {
+            Some(interpreter_gc + GC_GENERATIONS_IN_STATE)
+        } else {
+            None
+        },
         generation_size: 24,
         generation_count: 3,
         threshold: 16,
         count: 20,
-        collecting: interpreter_gc + collecting_in_state,
+        stats: collecting - 3 * GC_STATS_SIZE,
+        collecting,
+        long_lived_total: match facts.long_lived_after_collecting {
+            Some(after) => Some(collecting + after),
+            None => None,
+        },
     }
 }
 
@@ -156,7 +185,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             },
             unicode: UNICODE_WITH_WSTR,
             bytes: BYTES,
-            gc: Some(gc(616, GC_COLLECTING_IN_STATE)),
+            gc: Some(gc(616, GC_COLLECTING_IN_STATE, GC_AS_IN_HEADERS)),
         },
         // 3.11: _PyInterpreterFrame, reached through tstate->cframe; no
         // shim frames (the entry frame is marked by `is_entry` instead).
@@ -197,7 +226,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             },
             unicode: UNICODE_WITH_WSTR,
             bytes: BYTES,
-            gc: Some(gc(648, GC_COLLECTING_IN_STATE)),
+            gc: Some(gc(648, GC_COLLECTING_IN_STATE, GC_AS_IN_HEADERS)),
         },
         // 3.12: each _PyEval_EvalFrameDefault pushes a shim entry frame
         // owned by FRAME_OWNED_BY_CSTACK (3) that the walker skips.
@@ -238,13 +267,15 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
             },
             unicode: UNICODE_WITHOUT_WSTR,
             bytes: BYTES,
-            gc: Some(gc(112, GC_COLLECTING_IN_STATE)),
+            gc: Some(gc(112, GC_COLLECTING_IN_STATE, GC_AS_IN_HEADERS)),
         },
         // 3.13: f_executable is a plain PyObject*; the shim entry frame is
-        // still FRAME_OWNED_BY_CSTACK (3). No GC layout: it changed within
-        // 3.13. pyenv's 3.13.0 keeps generations[0] 24 bytes into
+        // still FRAME_OWNED_BY_CSTACK (3). The GC generations moved within
+        // 3.13: pyenv's 3.13.0 keeps generations[0] 24 bytes into
         // `interp->gc`, as its headers say; Debian's 3.13.5 keeps it at 20
-        // (its compiled code reads the threshold at gc+36, the count at gc+40).
+        // (its compiled code reads the threshold at gc+36, the count at
+        // gc+40). The statistics before `collecting` and the fields after
+        // it stayed.
         (3, 13) => {
             return Ok(Source::DebugOffsets(DebugOffsetsFacts {
                 positions: DebugPositions {
@@ -278,7 +309,10 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
                 owner_shim: 3,
                 code_tag_mask: 0,
                 unicode: UNICODE_WITHOUT_WSTR,
-                gc_generations_known: false,
+                gc: GcFacts {
+                    generations_known: false,
+                    long_lived_after_collecting: Some(GC_LONG_LIVED_AFTER_COLLECTING),
+                },
             }));
         }
         // 3.14: f_executable is a _PyStackRef whose low bits are tags
@@ -287,7 +321,7 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
         // The entry frame is now FRAME_OWNED_BY_INTERPRETER (3);
         // FRAME_OWNED_BY_CSTACK became 4 and no frame on the chain uses it.
         // The GC is incremental: generations[3] became young and old[2],
-        // in the same places.
+        // in the same places; `long_lived_total` is gone.
         (3, 14) => {
             return Ok(Source::DebugOffsets(DebugOffsetsFacts {
                 positions: DebugPositions {
@@ -321,7 +355,10 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
                 owner_shim: 3,
                 code_tag_mask: 0b11,
                 unicode: UNICODE_WITHOUT_WSTR,
-                gc_generations_known: true,
+                gc: GcFacts {
+                    generations_known: true,
+                    long_lived_after_collecting: None,
+                },
             }));
         }
         _ => return Err(OffsetsError::Unsupported(version)),
@@ -331,6 +368,6 @@ pub(super) fn source(version: PythonVersion) -> Result<Source, OffsetsError> {
 
 /// The GC layout of a 3.13+ interpreter, from `interp->gc` and
 /// `gc.collecting` as `_Py_DebugOffsets` gives them.
-pub(super) fn gc_from(interpreter_gc: u64, collecting_in_state: u64) -> GcLayout {
-    gc(interpreter_gc, collecting_in_state)
+pub(super) fn gc_from(interpreter_gc: u64, collecting_in_state: u64, facts: GcFacts) -> GcLayout {
+    gc(interpreter_gc, collecting_in_state, facts)
 }

@@ -54,6 +54,11 @@ int main(void) {
     SHOW("gc.generation_threshold", offsetof(struct gc_generation, threshold));
     SHOW("gc.generation_count", offsetof(struct gc_generation, count));
     SHOW("gc.collecting", offsetof(struct _gc_runtime_state, collecting));
+    SHOW("gc.stats_before_collecting", offsetof(struct _gc_runtime_state, collecting)
+         - offsetof(struct _gc_runtime_state, generation_stats));
+    SHOW("gc.long_lived_total_after_collecting",
+         offsetof(struct _gc_runtime_state, long_lived_total)
+         - offsetof(struct _gc_runtime_state, collecting));
 
     SHOW("thread.next", offsetof(PyThreadState, next));
     SHOW("thread.thread_id", offsetof(PyThreadState, thread_id));

@@ -147,12 +147,14 @@ fn reads_the_3_14_layout() {
     assert_eq!(
         gc,
         GcLayout {
-            generations: 0x1cf0 + 24,
+            generations: Some(0x1cf0 + 24),
             generation_size: 24,
             generation_count: 3,
             threshold: 16,
             count: 20,
+            stats: 0x1cf0 + 0xc0 - 72,
             collecting: 0x1cf0 + 0xc0,
+            long_lived_total: None,
         }
     );
     check_fake_interpreter(&layout, &blob(b"xdebugpy", FIELDS_3_14));

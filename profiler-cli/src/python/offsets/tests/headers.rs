@@ -152,7 +152,14 @@ fn layout_values(layout: &InterpreterLayout) -> HashMap<&'static str, u64> {
             ("gc.generation_size", gc.generation_size),
             ("gc.generation_threshold", gc.threshold),
             ("gc.generation_count", gc.count),
+            ("gc.stats_before_collecting", gc.collecting - gc.stats),
         ]);
+        if let Some(long_lived_total) = gc.long_lived_total {
+            values.insert(
+                "gc.long_lived_total_after_collecting",
+                long_lived_total - gc.collecting,
+            );
+        }
     }
     values.extend(
         optional
@@ -201,8 +208,13 @@ fn table_matches_the_interpreter_headers() {
         let values = layout_values(&layout);
         let interpreter_gc = facts["interpreter.gc"];
         if let Some(gc) = layout.gc {
-            let generations = interpreter_gc + facts["gc.generations"];
-            assert_eq!(gc.generations, generations, "{version}");
+            if let Some(generations) = gc.generations {
+                assert_eq!(
+                    generations,
+                    interpreter_gc + facts["gc.generations"],
+                    "{version}"
+                );
+            }
             let collecting = interpreter_gc + facts["gc.collecting"];
             assert_eq!(gc.collecting, collecting, "{version}");
         }

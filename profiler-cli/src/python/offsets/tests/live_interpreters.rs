@@ -5,7 +5,9 @@
 //! `_PyRuntime` in the running process, and checks that the thread list
 //! holds both threads by their ids, that the frame walk finds the sleeping
 //! functions, and that code objects, strings, bytes and GC thresholds read
-//! back as the script printed them. Missing interpreters are skipped.
+//! back as the script printed them, and the GC counters as `gc.get_stats()`
+//! and `gc.get_objects(2)` gave them after three full collections. Missing
+//! interpreters are skipped.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -15,6 +17,7 @@ use object::{Object, ObjectSegment, ObjectSymbol};
 use profiler_common::ThreadIdKind;
 
 use crate::process::memory::{MemoryReader, ProcessMemory};
+use crate::python::gc_counters;
 use crate::python::offsets::tests::pythons::{debian_root, pyenv};
 use crate::python::offsets::{
     DEBUG_OFFSETS_COOKIE, InterpreterLayout, PythonVersion, layout_for, layout_from_debug_offsets,
@@ -38,7 +41,11 @@ def leakspy_sleeper():
     code = leakspy_sleeper.__code__
     table = code.co_lnotab if sys.version_info < (3, 10) else code.co_linetable
     main = threading.main_thread()
-    print("ready", main.ident, threading.get_native_id(), worker.ident, worker.native_id,
+    for _ in range(3):
+        gc.collect()
+    collections = [stats["collections"] for stats in gc.get_stats()]
+    long_lived = len(gc.get_objects(2)) if sys.version_info < (3, 14) else 0
+    print("ready", *collections, long_lived, main.ident, threading.get_native_id(), worker.ident, worker.native_id,
           *gc.get_threshold(), len(table), code.co_firstlineno, len(code.co_code), flush=True)
     time.sleep(600)
 
@@ -47,6 +54,8 @@ leakspy_sleeper()
 
 /// What the script printed.
 struct Printed {
+    collections: [u64; 3],
+    long_lived: u64,
     main_ident: u64,
     main_native: u64,
     worker_ident: u64,
@@ -88,14 +97,16 @@ fn start(mut command: Command) -> Target {
         .map(|word| word.parse().unwrap())
         .collect();
     let printed = Printed {
-        main_ident: numbers[0],
-        main_native: numbers[1],
-        worker_ident: numbers[2],
-        worker_native: numbers[3],
-        thresholds: [numbers[4], numbers[5], numbers[6]],
-        line_table_len: numbers[7],
-        first_line: numbers[8],
-        code_len: numbers[9],
+        collections: [numbers[0], numbers[1], numbers[2]],
+        long_lived: numbers[3],
+        main_ident: numbers[4],
+        main_native: numbers[5],
+        worker_ident: numbers[6],
+        worker_native: numbers[7],
+        thresholds: [numbers[8], numbers[9], numbers[10]],
+        line_table_len: numbers[11],
+        first_line: numbers[12],
+        code_len: numbers[13],
     };
     Target { child, printed }
 }
@@ -237,22 +248,41 @@ fn check(name: &str, minor: u8, command: Command) {
         printed.code_len
     );
 
-    let gc = match layout.gc {
-        Some(gc) => gc,
-        None => {
-            eprintln!("{name} ({}): read back; no GC layout", layout.version);
-            return;
-        }
+    let gc = layout.gc.expect("every supported version places the GC");
+    let counters = gc_counters::read(&memory, &gc, main).unwrap();
+    assert_eq!(
+        counters.collections, printed.collections,
+        "{name}: collections per generation"
+    );
+    assert!(
+        counters.collections[2] >= 3,
+        "{name}: three full collections"
+    );
+    match counters.long_lived_objects {
+        Some(long_lived) => assert_eq!(long_lived, printed.long_lived, "{name}: long-lived"),
+        None => assert!(minor >= 14, "{name}: long_lived_total is placed up to 3.13"),
+    }
+    let Some(generations) = gc.generations else {
+        eprintln!("{name} ({}): read back; GC counters too", layout.version);
+        return;
     };
+    assert_eq!(
+        counters.counts.map(|counts| counts.len()),
+        Some(3),
+        "{name}"
+    );
     for (generation, threshold) in printed.thresholds.iter().enumerate() {
-        let at = main + gc.generations + generation as u64 * gc.generation_size + gc.threshold;
+        let at = main + generations + generation as u64 * gc.generation_size + gc.threshold;
         let read = memory.read_i32(at).unwrap();
         assert_eq!(
             read as u64, *threshold,
             "{name}: threshold of generation {generation}"
         );
     }
-    eprintln!("{name} ({}): read back, GC thresholds too", layout.version);
+    eprintln!(
+        "{name} ({}): read back, GC counters and thresholds too",
+        layout.version
+    );
 }
 
 fn code_name(memory: &dyn MemoryReader, layout: &InterpreterLayout, code: u64) -> String {

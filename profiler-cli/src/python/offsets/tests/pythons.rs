@@ -40,12 +40,14 @@ fn pyenv_root() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| Path::new(&home).join(".pyenv"))
 }
 
-/// The root folder of a Debian suite unpacked by get-pythons.sh that holds
-/// `/usr/bin/python3.X`: from $LEAKSPY_PYTHONS, its default
-/// $TMPDIR/leakspy-pythons, or a `pythons` folder beside the workspace.
+/// The root folder of a Debian suite that holds `/usr/bin/python3.X`:
+/// where `cargo xtask setup` unpacks them (/var/tmp/leakspy-pythons), or
+/// where get-pythons.sh does ($LEAKSPY_PYTHONS, its default
+/// $TMPDIR/leakspy-pythons), or a `pythons` folder beside the workspace.
 pub fn debian_root(suite: &str, minor: u8) -> Option<PathBuf> {
     let temporary = std::env::var_os("TMPDIR").unwrap_or_else(|| "/tmp".into());
     let candidates = [
+        Some(PathBuf::from("/var/tmp/leakspy-pythons")),
         std::env::var_os("LEAKSPY_PYTHONS").map(PathBuf::from),
         Some(Path::new(&temporary).join("leakspy-pythons")),
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../pythons")),
