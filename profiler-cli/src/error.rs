@@ -30,6 +30,13 @@ pub enum Error {
         #[source]
         source: aya::programs::ProgramError,
     },
+    #[error("attaching {program} to {object} through tracefs failed")]
+    SharedProbe {
+        program: &'static str,
+        object: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("reading the eBPF map {map} failed")]
     Map {
         map: &'static str,
@@ -60,7 +67,7 @@ impl Error {
             Error::NoAllocator { .. } => Some(
                 "leakspy probes glibc's malloc family; statically linked musl is not supported",
             ),
-            Error::Load(_) | Error::Program { .. } => Some(
+            Error::Load(_) | Error::Program { .. } | Error::SharedProbe { .. } => Some(
                 "run `cargo xtask setup` (it mounts tracefs and bpffs), and check `dmesg` for the verifier's words",
             ),
             _ => None,

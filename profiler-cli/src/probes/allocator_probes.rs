@@ -5,8 +5,15 @@
 //! first, then the return probes, then the entry probes. A free attached
 //! late would miss frees of blocks already recorded, and an entry probe
 //! without its return probe would leave a call in flight that never ends.
+//!
+//! Where tracefs can define uprobes, a `ProbeSet` attaches through shared
+//! uprobe events (`shared_uprobes`): detaching then costs the target's
+//! breakpoints only, not a kernel grace period per probe, which growth
+//! mode's bursts need. Elsewhere it attaches the usual way, through aya.
 
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
+use std::os::fd::{AsFd as _, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use aya::{
@@ -18,6 +25,8 @@ use aya::{
 };
 use profiler_common::AllocatorFunction;
 
+use crate::probes::shared_uprobes::{ProbePoint, SharedUprobes};
+use crate::symbolize::function_file_offset;
 use crate::{error::Error, probes::loader::uprobe};
 
 const RETURN_PROGRAM: &str = "allocator_return";
@@ -45,6 +54,29 @@ pub struct AttachedProbes {
     /// Symbols the objects do not export (older libcs lack reallocarray).
     pub missing: Vec<&'static str>,
     links: Vec<(&'static str, UProbeLinkId)>,
+    /// The target's perf events on shared uprobe events; closing one
+    /// detaches it.
+    events: Vec<OwnedFd>,
+}
+
+impl AttachedProbes {
+    /// Records that `site`'s symbol is missing: an error when `required`
+    /// names it, otherwise a note.
+    fn note_missing(&mut self, site: &ProbeSite, pid: u32, required: &[&str]) -> Result<(), Error> {
+        let Location::Symbol(symbol) = site.location else {
+            unreachable!("only symbols can be missing")
+        };
+        if required.contains(&symbol) {
+            return Err(Error::NoAllocator {
+                pid,
+                reason: format!("{} does not define {symbol}", site.object.display()),
+            });
+        }
+        if !self.missing.contains(&symbol) {
+            self.missing.push(symbol);
+        }
+        Ok(())
+    }
 }
 
 /// The entry program of each libc allocating function.
@@ -101,30 +133,106 @@ pub fn attach(
     let scope = UProbeScope::OneProcess(NonZeroU32::new(pid).expect("a PID is never 0"));
     let mut probes = AttachedProbes::default();
     for site in plan {
-        match attach_site(ebpf, site, scope) {
-            Ok(Some(link)) => probes.links.push((site.program, link)),
-            Ok(None) => {
-                let Location::Symbol(symbol) = site.location else {
-                    unreachable!("only symbols can be missing")
-                };
-                if required.contains(&symbol) {
-                    detach(ebpf, probes);
-                    return Err(Error::NoAllocator {
-                        pid,
-                        reason: format!("{} does not define {symbol}", site.object.display()),
-                    });
-                }
-                if !probes.missing.contains(&symbol) {
-                    probes.missing.push(symbol);
-                }
+        let attached = match attach_site(ebpf, site, scope) {
+            Ok(Some(link)) => {
+                probes.links.push((site.program, link));
+                Ok(())
             }
-            Err(error) => {
-                detach(ebpf, probes);
-                return Err(error);
-            }
+            Ok(None) => probes.note_missing(site, pid, required),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = attached {
+            detach(ebpf, probes);
+            return Err(error);
         }
     }
     Ok(probes)
+}
+
+/// Attaches every site of `plan` for process `pid` through `shared`, as
+/// `attach` does. `offsets` caches where each symbol is. Aliases (glibc's
+/// memalign and aligned_alloc are one function) give the same program at
+/// the same place twice: a shared event runs a program once, so the second
+/// is skipped.
+fn attach_shared(
+    ebpf: &mut Ebpf,
+    shared: &mut SharedUprobes,
+    offsets: &mut SymbolOffsets,
+    plan: &[ProbeSite],
+    pid: u32,
+    required: &[&str],
+) -> Result<AttachedProbes, Error> {
+    let mut probes = AttachedProbes::default();
+    let mut placed = HashSet::new();
+    for site in plan {
+        let attached = match offsets.offset(site) {
+            Ok(Some(offset)) if !placed.insert((&site.object, offset, site.program)) => Ok(()),
+            Ok(Some(offset)) => attach_shared_site(ebpf, shared, site, offset, pid).map(|event| {
+                probes.events.push(event);
+            }),
+            Ok(None) => probes.note_missing(site, pid, required),
+            Err(error) => Err(error),
+        };
+        if let Err(error) = attached {
+            detach(ebpf, probes);
+            return Err(error);
+        }
+    }
+    Ok(probes)
+}
+
+fn attach_shared_site(
+    ebpf: &mut Ebpf,
+    shared: &mut SharedUprobes,
+    site: &ProbeSite,
+    offset: u64,
+    pid: u32,
+) -> Result<OwnedFd, Error> {
+    let program = uprobe(ebpf, site.program)?
+        .fd()
+        .map_err(|source| Error::Program {
+            program: site.program,
+            action: "attach",
+            source,
+        })?;
+    let point = ProbePoint {
+        object: site.object.clone(),
+        offset,
+        is_return: site.program == RETURN_PROGRAM,
+    };
+    shared
+        .attach(&point, site.program, program.as_fd(), pid)
+        .map_err(|source| Error::SharedProbe {
+            program: site.program,
+            object: site.object.display().to_string(),
+            source,
+        })
+}
+
+/// The file offsets of the plan's symbols, looked up once.
+#[derive(Debug, Default)]
+struct SymbolOffsets(HashMap<(PathBuf, &'static str), Option<u64>>);
+
+impl SymbolOffsets {
+    /// Where `site` goes in its file; None when its symbol is missing.
+    fn offset(&mut self, site: &ProbeSite) -> Result<Option<u64>, Error> {
+        let symbol = match site.location {
+            Location::FileOffset(offset) => return Ok(Some(offset)),
+            Location::Symbol(symbol) => symbol,
+        };
+        let key = (site.object.clone(), symbol);
+        if let Some(offset) = self.0.get(&key) {
+            return Ok(*offset);
+        }
+        let offset =
+            function_file_offset(&site.object, symbol).map_err(|source| Error::SharedProbe {
+                program: site.program,
+                object: site.object.display().to_string(),
+                source,
+            })?;
+        self.0.insert(key, offset);
+        Ok(offset)
+    }
 }
 
 /// Attaches one site; None when its symbol does not exist.
@@ -152,6 +260,10 @@ fn attach_site(
 /// Each detach waits for a kernel grace period after removing its
 /// breakpoint (about 85 ms here), and the kernel serializes them.
 pub fn detach(ebpf: &mut Ebpf, probes: AttachedProbes) {
+    // Closing a shared event's perf event is all it takes.
+    for event in probes.events.into_iter().rev() {
+        drop(event);
+    }
     for (program, link) in probes.links.into_iter().rev() {
         let detached = uprobe(ebpf, program).and_then(|probe| {
             probe.detach(link).map_err(|source| Error::Program {
@@ -168,13 +280,29 @@ pub fn detach(ebpf: &mut Ebpf, probes: AttachedProbes) {
 
 /// A plan and, while they are attached, its probes: attached once in
 /// precise mode, for each burst in growth mode.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ProbeSet {
     plan: Vec<ProbeSite>,
     required: &'static [&'static str],
     attached: Option<AttachedProbes>,
     /// Symbols the last attach did not find.
     missing: Vec<&'static str>,
+    /// The shared uprobe events, from the first attach on; None until
+    /// then, or where tracefs cannot define them.
+    shared: Option<SharedUprobes>,
+    shared_tried: bool,
+    offsets: SymbolOffsets,
+}
+
+impl std::fmt::Debug for ProbeSet {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("ProbeSet")
+            .field("plan", &self.plan)
+            .field("attached", &self.attached.is_some())
+            .field("shared", &self.shared.is_some())
+            .finish()
+    }
 }
 
 impl ProbeSet {
@@ -183,18 +311,35 @@ impl ProbeSet {
         ProbeSet {
             plan,
             required,
-            attached: None,
-            missing: Vec::new(),
+            ..ProbeSet::default()
         }
     }
 
     /// Attaches the plan for process `pid`, unless it is attached.
     pub fn attach(&mut self, ebpf: &mut Ebpf, pid: u32) -> Result<(), Error> {
-        if self.attached.is_none() {
-            let probes = attach(ebpf, &self.plan, pid, self.required)?;
-            self.missing = probes.missing.clone();
-            self.attached = Some(probes);
+        if self.attached.is_some() {
+            return Ok(());
         }
+        if !self.shared_tried && !self.plan.is_empty() {
+            self.shared_tried = true;
+            self.shared = SharedUprobes::new();
+            if self.shared.is_none() {
+                log::info!("tracefs cannot define uprobes here: each detach waits a grace period");
+            }
+        }
+        let probes = match self.shared.as_mut() {
+            Some(shared) => attach_shared(
+                ebpf,
+                shared,
+                &mut self.offsets,
+                &self.plan,
+                pid,
+                self.required,
+            )?,
+            None => attach(ebpf, &self.plan, pid, self.required)?,
+        };
+        self.missing = probes.missing.clone();
+        self.attached = Some(probes);
         Ok(())
     }
 

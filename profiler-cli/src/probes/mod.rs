@@ -7,3 +7,4 @@ pub mod growth_tracepoints;
 pub mod kernel_maps;
 pub mod loader;
 pub mod python_allocator_plan;
+pub mod shared_uprobes;

@@ -246,8 +246,14 @@ impl<'a> Session<'a> {
             Ok(()) => signals.wait(length),
             Err(_) => Wakeup::Timeout,
         };
+        let detach_started = Instant::now();
         self.detach_probe_sets();
+        let detach_time = detach_started.elapsed();
         kernel_maps::clear_pending_calls(&mut self.ebpf)?;
+        log::debug!(
+            "burst detached in {detach_time:?}, pending calls cleared in {:?}",
+            detach_started.elapsed() - detach_time
+        );
         match attached {
             // The target is gone: the loop sees its end next.
             Err(_) if !status::is_running(self.pid) => return Ok(None),

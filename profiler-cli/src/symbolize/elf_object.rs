@@ -12,7 +12,7 @@ use memmap2::Mmap;
 use object::{Object, ObjectSection, ObjectSegment, ObjectSymbol, SymbolKind};
 
 use super::error::SymbolizeError;
-use super::segments::LoadSegment;
+use super::segments::{LoadSegment, vaddr_to_file_offset};
 use super::symbol_table::{Binding, FunctionSymbol};
 
 /// A `.gnu_debuglink`: the debug file's name and the CRC-32 of its contents.
@@ -89,6 +89,17 @@ impl ElfObject {
                 .is_some_and(|section| section.file_range().is_some_and(|(_, size)| size > 0)),
             data,
         })
+    }
+
+    /// The file offset of the function `name` defines, from its dynamic
+    /// symbols or else its symbol table: where a uprobe on it goes.
+    pub fn function_file_offset(&self, name: &str) -> Option<u64> {
+        let symbol = self
+            .dynsym
+            .iter()
+            .chain(&self.symtab)
+            .find(|symbol| symbol.name == name)?;
+        vaddr_to_file_offset(&self.segments, symbol.address)
     }
 
     /// The whole file, as mapped.

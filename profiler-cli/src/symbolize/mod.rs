@@ -23,6 +23,17 @@ use crate::process::maps::MemoryMap;
 use cache::BinaryCache;
 use segments::file_offset;
 
+/// The file offset of function `name` in the ELF file at `path`; None
+/// when the file does not define it.
+pub(crate) fn function_file_offset(
+    path: &std::path::Path,
+    name: &str,
+) -> std::io::Result<Option<u64>> {
+    let object = elf_object::ElfObject::open(path)
+        .map_err(|error| std::io::Error::other(error.to_string()))?;
+    Ok(object.function_file_offset(name))
+}
+
 /// Symbolizes native addresses, keeping every binary it has opened (or
 /// failed to open) for later addresses.
 #[derive(Default)]

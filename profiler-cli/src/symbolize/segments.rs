@@ -40,6 +40,15 @@ pub(crate) fn file_offset_to_vaddr(segments: &[LoadSegment], offset: u64) -> Opt
         .map(|segment| offset - segment.file_offset + segment.vaddr)
 }
 
+/// The offset in the file of ELF virtual address `vaddr`, from the PT_LOAD
+/// segment whose file bytes contain it.
+pub(crate) fn vaddr_to_file_offset(segments: &[LoadSegment], vaddr: u64) -> Option<u64> {
+    segments
+        .iter()
+        .find(|segment| segment.vaddr <= vaddr && vaddr - segment.vaddr < segment.file_size)
+        .map(|segment| vaddr - segment.vaddr + segment.file_offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +142,8 @@ mod tests {
             file_offset_to_vaddr(&segments, file_offset(map, 0x7f0000202345)),
             Some(0x12345)
         );
+        assert_eq!(vaddr_to_file_offset(&segments, 0x12345), Some(0x2345));
+        assert_eq!(vaddr_to_file_offset(&segments, 0x900), None);
     }
 
     #[test]
