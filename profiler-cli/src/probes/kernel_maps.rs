@@ -30,8 +30,18 @@ pub(super) fn hash_map<'a, K: aya::Pod, V: aya::Pod>(
 /// The running totals of every stack seen so far.
 pub fn stack_counters(ebpf: &Ebpf) -> Result<HashMap<u64, StackCounters>, Error> {
     let map = hash_map::<u64, StackCounters>(ebpf, map_names::STACK_COUNTERS)?;
+    decode_stack_counters(map.iter())
+}
+
+/// The entries of the per-stack counter map as userspace keeps them, by
+/// stack id; the first entry that could not be read fails it all. Public
+/// so that `benches/map_decoding.rs` can time it without a kernel.
+#[doc(hidden)]
+pub fn decode_stack_counters(
+    entries: impl IntoIterator<Item = Result<(u64, StackCounters), aya::maps::MapError>>,
+) -> Result<HashMap<u64, StackCounters>, Error> {
     let mut totals = HashMap::new();
-    for entry in map.iter() {
+    for entry in entries {
         let (id, counters) = entry.map_err(map_error(map_names::STACK_COUNTERS))?;
         totals.insert(id, counters);
     }

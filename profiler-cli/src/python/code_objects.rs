@@ -50,9 +50,21 @@ impl CodeObjects {
 
     /// The frame for one recorded Python frame.
     pub fn frame(&mut self, runtime: &PythonRuntime, frame: PythonFrame) -> Frame {
-        let memory = runtime.memory();
-        let layout = &runtime.layout;
-        match self.info(&memory, layout, frame.code) {
+        self.frame_in(&runtime.memory(), &runtime.layout, frame)
+    }
+
+    /// The frame for one recorded Python frame of an interpreter with
+    /// `layout` whose memory `memory` reads. Public so that
+    /// `benches/symbol_cache.rs` can time it on code objects laid out in
+    /// a `FakeMemory`.
+    #[doc(hidden)]
+    pub fn frame_in(
+        &mut self,
+        memory: &dyn MemoryReader,
+        layout: &InterpreterLayout,
+        frame: PythonFrame,
+    ) -> Frame {
+        match self.info(memory, layout, frame.code) {
             Some(info) => Frame {
                 kind: FrameKind::Python,
                 function: info.qualname.clone(),

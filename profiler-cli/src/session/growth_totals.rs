@@ -12,7 +12,9 @@
 use std::collections::{HashMap, HashSet};
 
 use aya::Ebpf;
-use profiler_common::{PAGE_SIZE, StackCounters};
+use profiler_common::{
+    AllocationKey, AnonymousMapping, FaultCounters, LiveAllocation, PAGE_SIZE, StackCounters,
+};
 
 use crate::error::Error;
 use crate::probes::{growth_maps, kernel_maps};
@@ -40,8 +42,6 @@ pub fn read(
 ) -> Result<(HashMap<u64, StackCounters>, GrowthEvidence), Error> {
     let mut totals = kernel_maps::stack_counters(ebpf)?;
     freed.credit(&mut totals);
-    let mut evidence = GrowthEvidence::default();
-
     let mappings: Vec<_> = growth_maps::anonymous_mappings(ebpf)?
         .into_iter()
         .filter(|(key, _)| key.tgid == pid)
@@ -52,35 +52,80 @@ pub fn read(
             .map(|(key, _)| key.address + SIZE_FIELD)
             .collect::<Vec<_>>(),
     );
-    let mut chunk_starts = HashSet::new();
-    for ((key, mapping), header) in mappings.iter().zip(headers) {
-        if header.is_some_and(|header| is_mmapped_chunk(header, mapping.length)) {
-            chunk_starts.insert(key.address);
-            *evidence.mapped_bytes.entry(mapping.stack_id).or_default() += mapping.length;
-            let counters = totals.entry(mapping.stack_id).or_default();
-            counters.alloc_bytes += mapping.length;
-            counters.alloc_count += 1;
-        }
-    }
-    // A sampled block inside such a mapping is already counted by it.
-    for (key, live) in kernel_maps::live_allocations(ebpf)? {
-        let chunk = key.address.wrapping_sub(CHUNK_HEADER);
-        if key.tgid == pid
-            && chunk_starts.contains(&chunk)
-            && let Some(counters) = totals.get_mut(&live.stack_id)
-        {
-            counters.alloc_bytes = counters.alloc_bytes.saturating_sub(live.weight);
-            counters.alloc_count = counters.alloc_count.saturating_sub(1);
-        }
-    }
+    let readings = GrowthReadings {
+        pid,
+        totals,
+        mappings,
+        headers,
+        live: kernel_maps::live_allocations(ebpf)?,
+        faults: growth_maps::fault_counters(ebpf)?,
+    };
+    Ok(readings.combine())
+}
 
-    for (id, faults) in growth_maps::fault_counters(ebpf)? {
-        let pages = faults.faulted_pages.saturating_sub(faults.released_pages);
-        if pages > 0 {
-            evidence.fault_bytes.insert(id, pages * PAGE_SIZE);
+/// What growth mode reads from the kernel's maps and the target's memory
+/// at a window's end, before it is combined. Public so that
+/// `benches/map_decoding.rs` can time [`GrowthReadings::combine`] without
+/// a kernel.
+#[doc(hidden)]
+pub struct GrowthReadings {
+    /// The traced process.
+    pub pid: u32,
+    /// The kernel's per-stack totals, with the frees found in memory.
+    pub totals: HashMap<u64, StackCounters>,
+    /// The anonymous mappings of `pid`.
+    pub mappings: Vec<(AllocationKey, AnonymousMapping)>,
+    /// The word `SIZE_FIELD` bytes into each mapping, None when unreadable.
+    pub headers: Vec<Option<u64>>,
+    /// Every sampled block recorded live.
+    pub live: Vec<(AllocationKey, LiveAllocation)>,
+    /// Pages first touched, per stack.
+    pub faults: HashMap<u64, FaultCounters>,
+}
+
+impl GrowthReadings {
+    /// Each stack's totals and evidence: glibc's mmapped chunks count in
+    /// full for the stack that mapped them, sampled blocks inside them do
+    /// not count twice, and touched pages still mapped become fault bytes.
+    pub fn combine(self) -> (HashMap<u64, StackCounters>, GrowthEvidence) {
+        let GrowthReadings {
+            pid,
+            mut totals,
+            mappings,
+            headers,
+            live,
+            faults,
+        } = self;
+        let mut evidence = GrowthEvidence::default();
+        let mut chunk_starts = HashSet::new();
+        for ((key, mapping), header) in mappings.iter().zip(headers) {
+            if header.is_some_and(|header| is_mmapped_chunk(header, mapping.length)) {
+                chunk_starts.insert(key.address);
+                *evidence.mapped_bytes.entry(mapping.stack_id).or_default() += mapping.length;
+                let counters = totals.entry(mapping.stack_id).or_default();
+                counters.alloc_bytes += mapping.length;
+                counters.alloc_count += 1;
+            }
         }
+        // A sampled block inside such a mapping is already counted by it.
+        for (key, live) in live {
+            let chunk = key.address.wrapping_sub(CHUNK_HEADER);
+            if key.tgid == pid
+                && chunk_starts.contains(&chunk)
+                && let Some(counters) = totals.get_mut(&live.stack_id)
+            {
+                counters.alloc_bytes = counters.alloc_bytes.saturating_sub(live.weight);
+                counters.alloc_count = counters.alloc_count.saturating_sub(1);
+            }
+        }
+        for (id, faults) in faults {
+            let pages = faults.faulted_pages.saturating_sub(faults.released_pages);
+            if pages > 0 {
+                evidence.fault_bytes.insert(id, pages * PAGE_SIZE);
+            }
+        }
+        (totals, evidence)
     }
-    Ok((totals, evidence))
 }
 
 #[cfg(test)]
@@ -103,5 +148,59 @@ mod tests {
             !is_mmapped_chunk(0, 0x100000),
             "a pymalloc arena starts with a pool"
         );
+    }
+
+    #[test]
+    fn a_glibc_chunk_counts_once_and_touched_pages_become_bytes() {
+        let key = |address| AllocationKey {
+            tgid: 7,
+            _pad: 0,
+            address,
+        };
+        let mapping = |length, stack_id| AnonymousMapping {
+            length,
+            stack_id,
+            timestamp_ns: 0,
+        };
+        let sampled = LiveAllocation {
+            size: 0x20000,
+            stack_id: 1,
+            timestamp_ns: 0,
+            weight: 0x20000,
+            source: 0,
+            _pad: 0,
+        };
+        let faults = |faulted_pages, released_pages| FaultCounters {
+            faulted_pages,
+            released_pages,
+        };
+        let readings = GrowthReadings {
+            pid: 7,
+            totals: HashMap::from([(
+                1,
+                StackCounters {
+                    alloc_bytes: 0x20000,
+                    alloc_count: 1,
+                    ..StackCounters::default()
+                },
+            )]),
+            mappings: vec![
+                (key(0x10000), mapping(0x21000, 1)),
+                (key(0x100000), mapping(1 << 20, 2)),
+            ],
+            headers: vec![Some(0x21000 | IS_MMAPPED), Some(0x100030)],
+            live: vec![(key(0x10000 + CHUNK_HEADER), sampled)],
+            faults: HashMap::from([(3, faults(5, 2)), (4, faults(1, 1))]),
+        };
+        let (totals, evidence) = readings.combine();
+        let chunk_stack = totals[&1];
+        assert_eq!(
+            (chunk_stack.alloc_bytes, chunk_stack.alloc_count),
+            (0x21000, 1),
+            "the sampled block inside the chunk is not counted again"
+        );
+        assert!(!totals.contains_key(&2), "an arena names no owner");
+        assert_eq!(evidence.mapped_bytes, HashMap::from([(1, 0x21000)]));
+        assert_eq!(evidence.fault_bytes, HashMap::from([(3, 3 * PAGE_SIZE)]));
     }
 }

@@ -16,3 +16,12 @@ mod windows;
 
 pub use engine::{EndReason, TraceOutcome, WindowObserver, WindowSummary, trace};
 pub use growth_mode::GrowthSettings;
+
+// The pure steps of closing a window, for the benchmarks in `benches/`
+// (docs/microbenchmarks.md); not part of leakspy's API.
+#[doc(hidden)]
+pub use growth_totals::GrowthReadings;
+#[doc(hidden)]
+pub use stack_symbols::StackSymbols;
+#[doc(hidden)]
+pub use windows::{GrowthEvidence, StackHistory, WindowRecorder};

@@ -75,19 +75,36 @@ impl StackSymbols {
         self.code_objects.start_pass();
         while let Some(id) = self.pending.pop_front() {
             self.queued.remove(&id);
-            let frames = match kernel_maps::stack_trace(ebpf, id)? {
-                Some(trace) => {
-                    self.count_quality(&trace);
-                    self.merge(pid, maps, python, &trace)
-                }
-                None => vec![unknown_stack()],
-            };
-            self.frames.insert(id, frames);
+            let trace = kernel_maps::stack_trace(ebpf, id)?;
+            self.resolve(id, trace.as_ref(), pid, maps, python);
             if budget.is_some_and(|budget| started.elapsed() >= budget) {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// Symbolizes stack `id` from its entry in the kernel's stack map
+    /// (None: the kernel holds no such stack) and keeps its frames. Public
+    /// so that the benchmarks in `benches/` can feed it stacks without a
+    /// kernel.
+    #[doc(hidden)]
+    pub fn resolve(
+        &mut self,
+        id: u64,
+        trace: Option<&StackTrace>,
+        pid: u32,
+        maps: &[MemoryMap],
+        python: Option<&ActivePython>,
+    ) {
+        let frames = match trace {
+            Some(trace) => {
+                self.count_quality(trace);
+                self.merge(pid, maps, python, trace)
+            }
+            None => vec![unknown_stack()],
+        };
+        self.frames.insert(id, frames);
     }
 
     fn count_quality(&mut self, trace: &StackTrace) {

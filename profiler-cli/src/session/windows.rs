@@ -78,7 +78,7 @@ impl StackHistory {
 }
 
 /// The windows closed so far and each stack's series over them.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct WindowRecorder {
     windows: Vec<Window>,
     stacks: HashMap<u64, StackHistory>,
