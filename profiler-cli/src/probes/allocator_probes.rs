@@ -11,7 +11,7 @@
 //! breakpoints only, not a kernel grace period per probe, which growth
 //! mode's bursts need. Elsewhere it attaches the usual way, through aya.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::os::fd::{AsFd as _, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -150,10 +150,8 @@ pub fn attach(
 }
 
 /// Attaches every site of `plan` for process `pid` through `shared`, as
-/// `attach` does. `offsets` caches where each symbol is. Aliases (glibc's
-/// memalign and aligned_alloc are one function) give the same program at
-/// the same place twice: a shared event runs a program once, so the second
-/// is skipped.
+/// `attach` does. `offsets` caches where each symbol is. Aliases give the
+/// same program at the same place twice; each is its own occurrence.
 fn attach_shared(
     ebpf: &mut Ebpf,
     shared: &mut SharedUprobes,
@@ -163,13 +161,24 @@ fn attach_shared(
     required: &[&str],
 ) -> Result<AttachedProbes, Error> {
     let mut probes = AttachedProbes::default();
-    let mut placed = HashSet::new();
+    let mut occurrences: HashMap<(&Path, u64, &str), u32> = HashMap::new();
     for site in plan {
         let attached = match offsets.offset(site) {
-            Ok(Some(offset)) if !placed.insert((&site.object, offset, site.program)) => Ok(()),
-            Ok(Some(offset)) => attach_shared_site(ebpf, shared, site, offset, pid).map(|event| {
-                probes.events.push(event);
-            }),
+            Ok(Some(offset)) => {
+                let occurrence = occurrences
+                    .entry((&site.object, offset, site.program))
+                    .or_default();
+                let point = ProbePoint {
+                    object: site.object.clone(),
+                    offset,
+                    is_return: site.program == RETURN_PROGRAM,
+                    occurrence: *occurrence,
+                };
+                *occurrence += 1;
+                attach_shared_site(ebpf, shared, site, &point, pid).map(|event| {
+                    probes.events.push(event);
+                })
+            }
             Ok(None) => probes.note_missing(site, pid, required),
             Err(error) => Err(error),
         };
@@ -185,7 +194,7 @@ fn attach_shared_site(
     ebpf: &mut Ebpf,
     shared: &mut SharedUprobes,
     site: &ProbeSite,
-    offset: u64,
+    point: &ProbePoint,
     pid: u32,
 ) -> Result<OwnedFd, Error> {
     let program = uprobe(ebpf, site.program)?
@@ -195,13 +204,8 @@ fn attach_shared_site(
             action: "attach",
             source,
         })?;
-    let point = ProbePoint {
-        object: site.object.clone(),
-        offset,
-        is_return: site.program == RETURN_PROGRAM,
-    };
     shared
-        .attach(&point, site.program, program.as_fd(), pid)
+        .attach(point, site.program, program.as_fd(), pid)
         .map_err(|source| Error::SharedProbe {
             program: site.program,
             object: site.object.display().to_string(),
@@ -257,8 +261,9 @@ fn attach_site(
 }
 
 /// Detaches every probe, newest first (entries before returns before frees).
-/// Each detach waits for a kernel grace period after removing its
-/// breakpoint (about 85 ms here), and the kernel serializes them.
+/// A shared event is closed at once; an aya link waits for a kernel grace
+/// period after removing its breakpoint (about 85 ms here), and the kernel
+/// serializes them.
 pub fn detach(ebpf: &mut Ebpf, probes: AttachedProbes) {
     // Closing a shared event's perf event is all it takes.
     for event in probes.events.into_iter().rev() {

@@ -9,10 +9,11 @@
 //! a few milliseconds a second. While the process grows the budget is
 //! full; while it does not, a third of it.
 //!
-//! Detaching costs a kernel grace period per probe (about 85 ms here, one
-//! after the other), and the probes stay hot meanwhile, so a burst often
-//! lasts longer than planned. The pause after each burst makes up for
-//! it: the burst's estimated cost over the budget.
+//! A burst can last longer than planned: attaching takes a few
+//! milliseconds, and where tracefs cannot share the uprobes, detaching
+//! costs a kernel grace period per probe (about 85 ms here, one after the
+//! other) with the probes hot meanwhile. The pause after each burst makes
+//! up for it: the burst's estimated cost over the budget.
 //!
 //! A budget of 0 plans no burst: growth mode then detects growth from page
 //! faults alone.
@@ -88,8 +89,8 @@ impl BurstSchedule {
             self.budget * IDLE_SHARE
         };
         self.length = Self::length_for(budget, busy);
-        // Detaching takes the kernel a grace period per probe, so a burst
-        // can outlast its plan: the pause after it pays for what it cost.
+        // A burst can outlast its plan (see the module comment): the
+        // pause after it pays for what it cost.
         let cost = HIT_COST.mul_f64(hits as f64);
         let pause = PERIOD
             .saturating_sub(probed)

@@ -548,6 +548,17 @@ impl<'a> Session<'a> {
         if let Some(evidence) = &evidence {
             self.symbols.enqueue(evidence.fault_bytes.keys());
         }
+        self.symbols.prioritize(|id| {
+            let live = totals.get(&id).map_or(0, |counters| {
+                counters.alloc_bytes.saturating_sub(counters.freed_bytes)
+            });
+            let touched = evidence
+                .as_ref()
+                .and_then(|evidence| evidence.fault_bytes.get(&id))
+                .copied()
+                .unwrap_or(0);
+            live.max(touched)
+        });
         let budget = (!observer.wants_report()).then_some(SYMBOLIZE_BUDGET);
         self.symbolize(budget)?;
         let figures = status::figures(self.pid).unwrap_or_default();

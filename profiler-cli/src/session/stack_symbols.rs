@@ -57,6 +57,15 @@ impl StackSymbols {
         }
     }
 
+    /// Orders the queue by `live_bytes`, largest first: the stacks a report
+    /// leads with are named first, before the target can free their code
+    /// objects (a finalizing interpreter does) or exit.
+    pub fn prioritize(&mut self, live_bytes: impl Fn(u64) -> u64) {
+        self.pending
+            .make_contiguous()
+            .sort_by_key(|&id| std::cmp::Reverse(live_bytes(id)));
+    }
+
     /// Symbolizes queued stacks with `maps` taken now, for at most
     /// `budget` (None: all of them). The trace loop stays responsive while
     /// thousands of start-up stacks are named.

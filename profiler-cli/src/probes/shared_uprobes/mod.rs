@@ -14,8 +14,11 @@
 //! here, closing six such events took under 0.1 ms, against 240 ms for six
 //! aya-style ones.
 //!
-//! One event is defined per place and program: glibc's aliases put two
-//! entry programs at one address, and each needs its own keeper event.
+//! One event is defined per place, program and occurrence: glibc's
+//! aliases (memalign and aligned_alloc are one function) put two entry
+//! programs and two return probes at one address. A tracefs event runs a
+//! program once however often it is attached, so each occurrence gets its
+//! own event, and the programs run as often as with aya's attachments.
 //!
 //! The events live in a tracefs group named after leakspy's pid and a
 //! counter, removed when the group is dropped; groups left by a leakspy
@@ -40,12 +43,14 @@ const GROUP_PREFIX: &str = "leakspy_";
 /// Groups this leakspy has made.
 static GROUPS_MADE: AtomicU32 = AtomicU32::new(0);
 
-/// Where one probe goes: an offset in a file, at entry or at return.
+/// Where one probe goes: an offset in a file, at entry or at return, and
+/// which occurrence of its program there it is (0 for the first).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ProbePoint {
     pub object: PathBuf,
     pub offset: u64,
     pub is_return: bool,
+    pub occurrence: u32,
 }
 
 /// One defined event and the keeper's perf event on it, which carries

@@ -67,6 +67,7 @@ fn a_target_event_comes_and_goes_while_the_uprobe_stays_defined() {
         object: libc.to_path_buf(),
         offset,
         is_return: false,
+        occurrence: 0,
     };
     let program = loader::uprobe(&mut ebpf, "free_enter")
         .unwrap()
