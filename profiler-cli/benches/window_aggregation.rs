@@ -27,6 +27,9 @@ fn window(index: usize) -> Window {
         start: index as f64 * WINDOW_SECONDS,
         end: (index + 1) as f64 * WINDOW_SECONDS,
         rss_bytes: 2 << 30,
+        anon_rss_bytes: 3 << 29,
+        threads: 8,
+        gc: None,
         growth: None,
     }
 }
