@@ -12,6 +12,7 @@ import zlib
 from workload_timing import run
 
 VALUES = 256 * 1024  # 2 MiB of doubles per array
+PATTERN = 1024
 
 
 def step(number, base):
@@ -27,7 +28,7 @@ def step(number, base):
 
 
 def main(size):
-    base = array.array("d", [float(index % 1000) for index in range(VALUES)])
+    base = array.array("d", map(float, range(PATTERN))) * (VALUES // PATTERN)
     digests = []
     for number in range(size):
         digests.append(step(number, base))

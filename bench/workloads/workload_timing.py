@@ -2,6 +2,11 @@
 times the workload's main loop, and reports the loop's wall time and the
 process's peak RSS.
 
+The peak RSS is VmHWM from /proc/self/status: the high-water mark of this
+process's own memory since its exec. getrusage's ru_maxrss would not do:
+it also keeps the peak of the process image before the exec, which under
+`leakspy run` is the forked copy of leakspy.
+
 The report is one JSON line, written to the file named by
 $LEAKSPY_BENCH_RESULT (or printed when it is unset), so that the harness
 measures the target itself and not the tool started around it.
@@ -9,9 +14,17 @@ measures the target itself and not the tool started around it.
 
 import json
 import os
-import resource
 import sys
 import time
+
+
+def peak_rss():
+    """VmHWM, in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def run(main, default_size):
@@ -20,8 +33,7 @@ def run(main, default_size):
     started = time.perf_counter()
     main(size)
     loop_seconds = time.perf_counter() - started
-    # ru_maxrss is in KiB on Linux.
-    peak_rss_bytes = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak_rss_bytes = peak_rss()
     line = json.dumps(
         {"size": size, "loop_seconds": loop_seconds, "peak_rss_bytes": peak_rss_bytes}
     )

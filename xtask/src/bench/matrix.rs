@@ -20,6 +20,8 @@ pub struct Plan {
     pub modes: Vec<Mode>,
     pub runs: usize,
     pub quick: bool,
+    /// Every workload runs at this multiple of its size.
+    pub size_factor: u64,
     /// The longest one run may take before it is killed and failed.
     pub run_limit: Duration,
     /// Emptied and reused by every run.
@@ -48,6 +50,8 @@ pub struct Matrix {
     pub workloads: Vec<Workload>,
     pub modes: Vec<Mode>,
     pub runs: usize,
+    /// The multiple of the workloads' sizes they ran at.
+    pub size_factor: u64,
     /// Workload-major: cell (w, m) is at w * modes.len() + m.
     cells: Vec<Cell>,
 }
@@ -59,6 +63,7 @@ impl Matrix {
             workloads,
             modes,
             runs,
+            size_factor: 1,
             cells,
         }
     }
@@ -95,6 +100,7 @@ impl Matrix {
 /// Runs the plan and returns every figure and failure.
 pub fn run(plan: &Plan, tools: &Tools) -> Matrix {
     let mut matrix = Matrix::new(plan.workloads.clone(), plan.modes.clone(), plan.runs);
+    matrix.size_factor = plan.size_factor;
     for (m, mode) in plan.modes.iter().enumerate() {
         if let Some(reason) = unsupported(mode, tools) {
             eprintln!("bench: {}: not run, {reason}", mode.label);
@@ -105,7 +111,7 @@ pub fn run(plan: &Plan, tools: &Tools) -> Matrix {
     }
     for run in 1..=plan.runs {
         for (w, workload) in plan.workloads.iter().enumerate() {
-            let size = workload.size(plan.quick);
+            let size = workload.size(plan.quick) * plan.size_factor;
             for (m, mode) in plan.modes.iter().enumerate() {
                 if matrix.cell(w, m).problem.is_some() {
                     continue;

@@ -30,8 +30,8 @@ use clap::Args;
 
 use self::document::Results;
 use self::matrix::{Plan, Problem};
-use self::modes::{MODES, Mode, Tools};
-use self::workloads::WORKLOADS;
+use self::modes::{MODES, Mode, STEADY_STATE_MODES, Tools};
+use self::workloads::{STEADY_STATE_FACTOR, STEADY_STATE_WORKLOADS, WORKLOADS};
 use crate::{build, workspace};
 
 #[derive(Debug, Args)]
@@ -87,9 +87,30 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             .collect(),
         runs: usize::from(args.runs.unwrap_or(if args.quick { 1 } else { 5 })),
         quick: args.quick,
+        size_factor: 1,
         run_limit: Duration::from_secs(args.run_timeout),
         scratch: bench_dir.join("scratch"),
     };
+    // Growth mode over seconds, not in the quick run.
+    let steady_plan = Plan {
+        workloads: plan
+            .workloads
+            .iter()
+            .copied()
+            .filter(|workload| STEADY_STATE_WORKLOADS.contains(&workload.name))
+            .collect(),
+        modes: plan
+            .modes
+            .iter()
+            .copied()
+            .filter(|mode| STEADY_STATE_MODES.contains(&mode.name))
+            .collect(),
+        size_factor: STEADY_STATE_FACTOR,
+        ..plan.clone()
+    };
+    let run_steady = !args.quick
+        && !steady_plan.workloads.is_empty()
+        && steady_plan.modes.iter().any(|mode| !mode.is_baseline());
     let memray = if plan.modes.iter().any(Mode::uses_memray) {
         memray_venv::ensure(&python, &bench_dir.join("memray-venv"))
             .inspect_err(|error| eprintln!("bench: memray is not available: {error:#}"))
@@ -110,6 +131,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         python.display()
     );
     let matrix = matrix::run(&plan, &tools);
+    let steady = run_steady.then(|| {
+        eprintln!(
+            "bench: steady state: growth mode at {STEADY_STATE_FACTOR}x the sizes, {} runs",
+            steady_plan.runs
+        );
+        matrix::run(&steady_plan, &tools)
+    });
     let scale = if args.no_scale {
         None
     } else {
@@ -129,6 +157,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         machine: machine::Machine::describe(&python),
         quick: args.quick,
         matrix,
+        steady,
         scale,
         duration: began.elapsed(),
     };
@@ -152,7 +181,12 @@ fn chosen<T: Copy>(all: &[T], names: &[String], name: impl Fn(&T) -> &str) -> Ve
 /// Fails when a mode failed or a scale measurement did; modes this leakspy
 /// does not support yet are only counted.
 fn fail_on_problems(results: &Results) -> Result<()> {
-    let problems = results.matrix.problems();
+    let problems: Vec<_> = results
+        .matrix
+        .problems()
+        .into_iter()
+        .chain(results.steady.iter().flat_map(|steady| steady.problems()))
+        .collect();
     let unsupported = problems
         .iter()
         .filter(|(_, _, problem)| matches!(problem, Problem::Unsupported(_)))

@@ -94,6 +94,10 @@ pub const MODES: &[Mode] = &[
     },
 ];
 
+/// The modes of the steady-state runs: those cheap enough to run for
+/// seconds, whose cost depends on time (growth mode's bursts).
+pub const STEADY_STATE_MODES: &[&str] = &["uninstrumented", "growth", "growth-detection"];
+
 /// The baseline every ratio is taken against.
 pub const BASELINE: &str = "uninstrumented";
 
