@@ -86,6 +86,7 @@ pub fn to_markdown(results: &Results) -> String {
          `bench/workloads/`.\n\n\
          - Date: {} (UTC)\n\
          - CPU: {}, {} cores (a shared virtual machine: figures are noisy)\n\
+         - Load average (1 minute): {}\n\
          - Kernel: {}\n\
          - Python: {}, for every mode\n\
          - memray: {MEMRAY_VERSION}, from PyPI, in a virtualenv of that Python\n\
@@ -100,6 +101,7 @@ pub fn to_markdown(results: &Results) -> String {
         machine.date,
         machine.cpu_model,
         machine.cores,
+        machine.load_average,
         machine.kernel,
         machine.python,
         machine.commit,
@@ -340,6 +342,7 @@ mod tests {
                 date: "2026-01-02".into(),
                 python: "Python 3.11.7 (/py)".into(),
                 commit: "abc1234".into(),
+                load_average: "0.10 at the start, 0.20 at the end".into(),
             },
             quick: false,
             matrix: sample_matrix(),

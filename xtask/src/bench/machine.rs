@@ -18,11 +18,15 @@ pub struct Machine {
     pub python: String,
     /// The workspace's commit, with "+ uncommitted changes" when dirty.
     pub commit: String,
+    /// The 1-minute load average when the benchmark began and ended: how
+    /// busy the machine was with other work.
+    pub load_average: String,
 }
 
 impl Machine {
     /// Reads the facts; a fact that cannot be read is "unknown".
-    pub fn describe(python: &Path) -> Self {
+    /// `load_at_start` is [`load_average`] when the benchmark began.
+    pub fn describe(python: &Path, load_at_start: &str) -> Self {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let read = |command: &mut Command| {
             command::stdout(command)
@@ -40,8 +44,20 @@ impl Machine {
                 python.display()
             ),
             commit: git_commit(),
+            load_average: format!(
+                "{load_at_start} at the start, {} at the end",
+                load_average()
+            ),
         }
     }
+}
+
+/// The 1-minute load average, from /proc/loadavg.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|loads| loads.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// The first "model name" of /proc/cpuinfo.

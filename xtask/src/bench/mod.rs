@@ -67,6 +67,7 @@ pub struct BenchArgs {
 /// this leakspy does not support yet is reported, not failed).
 pub fn run(args: &BenchArgs) -> Result<()> {
     let began = Instant::now();
+    let load_at_start = machine::load_average();
     if !workspace::is_root() {
         bail!("cargo xtask bench needs root: leakspy loads eBPF programs");
     }
@@ -154,7 +155,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         )?)
     };
     let results = Results {
-        machine: machine::Machine::describe(&python),
+        machine: machine::Machine::describe(&python, &load_at_start),
         quick: args.quick,
         matrix,
         steady,
