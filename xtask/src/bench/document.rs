@@ -132,13 +132,13 @@ fn sections(results: &Results) -> Vec<Section> {
     let mut sections = vec![
         Section::new("What the figures mean")
             .explain(format!(
-                "Every workload runs {runs} times in every mode, the runs interleaved (run 1 \
+                "Every workload runs {runs} in every mode, the runs interleaved (run 1 \
                  of every workload and mode, then run 2, ...), so that a slow spell of this \
                  shared machine falls on every mode alike. Each figure is the median of the \
                  runs, divided by the median of the uninstrumented runs of the same \
                  workload: 1.00× costs nothing, 2.00× takes twice as long or holds twice \
                  the memory.",
-                runs = matrix.runs
+                runs = times(matrix.runs)
             ))
             .explain(
                 "The time is the workload's main loop, timed by the workload itself \
@@ -254,6 +254,15 @@ fn sections(results: &Results) -> Vec<Section> {
     }
     sections.push(Section::new("Problems").bullets(problems));
     sections
+}
+
+/// "once", "5 times".
+fn times(count: usize) -> String {
+    if count == 1 {
+        "once".into()
+    } else {
+        format!("{count} times")
+    }
 }
 
 fn mode_bullets() -> Vec<String> {

@@ -151,7 +151,7 @@ fn rss_goal(scale: Option<&ScaleResults>) -> GoalCheck {
 
 /// The goals as a table.
 pub fn table(checks: &[GoalCheck]) -> Table {
-    let mut table = Table::new(["goal", "measured", "verdict"]);
+    let mut table = Table::new(["goal", "measured", "verdict"]).with_text_columns(3);
     for check in checks {
         table.push(vec![
             check.goal.clone(),

@@ -107,7 +107,8 @@ pub fn detail_table(matrix: &Matrix) -> Table {
         "ratio",
         "peak RSS",
         "ratio",
-    ]);
+    ])
+    .with_text_columns(2);
     for (w, workload) in matrix.workloads.iter().enumerate() {
         for (m, mode) in matrix.modes.iter().enumerate() {
             let cell = matrix.cell(w, m);

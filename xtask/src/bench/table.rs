@@ -2,12 +2,13 @@
 //! as a Markdown table for BENCHMARKS.md. The benchmark's tables are built
 //! once and rendered both ways.
 
-/// A header row and rows of cells; the first column is left-aligned (row
-/// names), the others right-aligned (figures).
+/// A header row and rows of cells; the leading text columns (row names,
+/// one unless told) are left-aligned, the others right-aligned (figures).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    text_columns: usize,
 }
 
 impl Table {
@@ -15,7 +16,14 @@ impl Table {
         Table {
             header: header.into_iter().map(Into::into).collect(),
             rows: Vec::new(),
+            text_columns: 1,
         }
+    }
+
+    /// Makes the first `count` columns left-aligned text.
+    pub fn with_text_columns(mut self, count: usize) -> Self {
+        self.text_columns = count;
+        self
     }
 
     pub fn push(&mut self, row: Vec<String>) {
@@ -32,7 +40,7 @@ impl Table {
                 .iter()
                 .zip(&widths)
                 .enumerate()
-                .map(|(column, (cell, &width))| pad(cell, width, column == 0))
+                .map(|(column, (cell, &width))| pad(cell, width, column < self.text_columns))
                 .collect();
             text.push_str(padded.join("  ").trim_end());
             text.push('\n');
@@ -54,7 +62,14 @@ impl Table {
         };
         let mut markdown = line(&self.header);
         let alignments: Vec<String> = (0..self.header.len())
-            .map(|column| if column == 0 { "---" } else { "---:" }.to_string())
+            .map(|column| {
+                if column < self.text_columns {
+                    "---"
+                } else {
+                    "---:"
+                }
+                .to_string()
+            })
             .collect();
         markdown.push_str(&format!("|{}|\n", alignments.join("|")));
         for row in &self.rows {
@@ -112,6 +127,25 @@ mod tests {
              uninstrumented   1.00×\n\
              memray | native  12.5×\n"
         );
+    }
+
+    #[test]
+    fn leading_text_columns_align_left() {
+        let mut table = Table::new(["workload", "mode", "ratio"]).with_text_columns(2);
+        table.push(vec!["churn".into(), "growth".into(), "1.0×".into()]);
+        table.push(vec![
+            "json_requests".into(),
+            "memray".into(),
+            "12.5×".into(),
+        ]);
+        assert_eq!(
+            table.to_text(),
+            "workload       mode    ratio\n\
+             -------------  ------  -----\n\
+             churn          growth   1.0×\n\
+             json_requests  memray  12.5×\n"
+        );
+        assert!(table.to_markdown().contains("|---|---|---:|\n"));
     }
 
     #[test]
