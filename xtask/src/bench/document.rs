@@ -155,6 +155,14 @@ fn sections(results: &Results) -> Vec<Section> {
                  \"leakspy's own cost at scale\").",
             )
             .explain(
+                "This machine is shared: other work ran during the benchmark (see the \
+                 load average above), which is why the runs of one mode spread widely \
+                 (the spread column under \"Every figure\"). Interleaving puts that \
+                 noise on every mode alike, and the medians hold up better than any \
+                 single run, but differences of a few percent (such as between the 1.02× \
+                 and 1.05× goals) are within the noise of one benchmark run here.",
+            )
+            .explain(
                 "The sizes are chosen so that the uninstrumented loop takes about a \
                  quarter of a second: leakspy's precise mode puts a uprobe hit on every \
                  allocation and free, which makes the allocation-heavy loops a hundred \
@@ -188,6 +196,28 @@ fn sections(results: &Results) -> Vec<Section> {
                 .table(summary::ratio_table(steady, Metric::LoopTime)),
         );
     }
+    let growth_runs = results.steady.as_ref().unwrap_or(matrix);
+    sections.push(
+        Section::new("What growth mode did")
+            .explain(format!(
+                "From leakspy's own report of each growth-mode run ({runs}), medians: \
+                 the allocator bursts it took; the share of the time the allocator \
+                 probes were attached, detaching included (each detach waits a kernel \
+                 grace period per probe while the probes stay hot, so a burst lasts \
+                 longer than planned); its own estimate of the bursts' cost (probe hits \
+                 times 6 µs, over the trace), which the budget caps; and the memory the \
+                 target faulted in, every page of which is a page fault that the \
+                 detection tracepoint handles, with a stack. The slowdown of the \
+                 allocation-heavy loop follows the time the probes stay attached; the \
+                 slowdown of the buffer-heavy one follows the page faults.",
+                runs = if results.steady.is_some() {
+                    "the steady-state runs"
+                } else {
+                    "the runs above"
+                }
+            ))
+            .table(summary::growth_table(growth_runs)),
+    );
     sections.extend([
         Section::new("Goals")
             .explain(

@@ -94,6 +94,10 @@ pub const MODES: &[Mode] = &[
     },
 ];
 
+/// The file, in a run's scratch folder, that `leakspy run` writes its
+/// report to.
+pub const LEAKSPY_REPORT: &str = "leakspy-report.json";
+
 /// The modes of the steady-state runs: those cheap enough to run for
 /// seconds, whose cost depends on time (growth mode's bursts).
 pub const STEADY_STATE_MODES: &[&str] = &["uninstrumented", "growth", "growth-detection"];
@@ -132,7 +136,7 @@ impl Mode {
                     .arg("run")
                     .args(flags)
                     .arg("-o")
-                    .arg(scratch.join("leakspy-report.json"))
+                    .arg(scratch.join(LEAKSPY_REPORT))
                     .arg("--")
                     .arg(&tools.python)
                     .arg(script)

@@ -51,6 +51,19 @@ pub fn format_seconds(seconds: f64) -> String {
     }
 }
 
+/// A size in the unit that suits it: "812 B", "42.5 KiB", "110.1 MiB".
+pub fn format_size(bytes: f64) -> String {
+    if bytes < 1024.0 {
+        format!("{bytes:.0} B")
+    } else if bytes < 1024.0 * 1024.0 {
+        format!("{:.1} KiB", bytes / 1024.0)
+    } else if bytes < 1024.0 * 1024.0 * 1024.0 {
+        format_mib(bytes)
+    } else {
+        format!("{:.2} GiB", bytes / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
 /// Bytes in MiB, one decimal: "14.2 MiB".
 pub fn format_mib(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
@@ -92,5 +105,8 @@ mod tests {
         assert_eq!(format_seconds(0.41234), "0.412 s");
         assert_eq!(format_seconds(35.08), "35.1 s");
         assert_eq!(format_mib(14.26 * 1024.0 * 1024.0), "14.3 MiB");
+        assert_eq!(format_size(812.0), "812 B");
+        assert_eq!(format_size(42.5 * 1024.0), "42.5 KiB");
+        assert_eq!(format_size(2.5 * 1024.0 * 1024.0 * 1024.0), "2.50 GiB");
     }
 }

@@ -3,7 +3,10 @@
 //! (ratios by mode and workload; every figure by workload and mode).
 
 use crate::bench::matrix::{Cell, Matrix, Problem};
-use crate::bench::statistics::{format_mib, format_ratio, format_seconds, median, ratio, spread};
+use crate::bench::measure::GrowthFacts;
+use crate::bench::statistics::{
+    format_mib, format_ratio, format_seconds, format_size, median, ratio, spread,
+};
 use crate::bench::table::Table;
 
 /// The medians of one cell's runs.
@@ -145,6 +148,51 @@ pub fn detail_table(matrix: &Matrix) -> Table {
     table
 }
 
+/// One row per workload and growth-mode row: the medians of what
+/// leakspy's reports say its bursts and page faults were.
+pub fn growth_table(matrix: &Matrix) -> Table {
+    let mut table = Table::new([
+        "workload",
+        "tool and mode",
+        "bursts",
+        "probes attached",
+        "leakspy's estimated burst cost",
+        "memory faulted in",
+    ])
+    .with_text_columns(2);
+    for (w, workload) in matrix.workloads.iter().enumerate() {
+        for (m, mode) in matrix.modes.iter().enumerate() {
+            let facts: Vec<_> = matrix
+                .cell(w, m)
+                .runs
+                .iter()
+                .filter_map(|run| run.growth)
+                .collect();
+            if facts.is_empty() {
+                continue;
+            }
+            let median_of = |figure: fn(&GrowthFacts) -> f64| {
+                median(&facts.iter().map(figure).collect::<Vec<_>>()).unwrap_or(0.0)
+            };
+            table.push(vec![
+                workload.name.to_string(),
+                mode.label.to_string(),
+                format!("{:.0}", median_of(|facts| facts.bursts as f64)),
+                format!(
+                    "{:.0}% of the time",
+                    median_of(|facts| facts.duty_cycle) * 100.0
+                ),
+                format!(
+                    "{:.1}%",
+                    median_of(|facts| facts.estimated_overhead) * 100.0
+                ),
+                format_size(median_of(|facts| facts.faulted_bytes as f64)),
+            ]);
+        }
+    }
+    table
+}
+
 /// One line per cell with a problem: "workload, mode: not supported: why".
 pub fn problem_lines(matrix: &Matrix) -> Vec<String> {
     matrix
@@ -178,6 +226,7 @@ pub mod tests {
                 loop_seconds,
                 command_seconds: loop_seconds + 0.5,
                 peak_rss_bytes: rss,
+                growth: None,
             })
             .collect()
     }
@@ -212,6 +261,31 @@ pub mod tests {
         assert_eq!(table.rows[0], ["uninstrumented", "1.00×"]);
         assert_eq!(table.rows[1], ["leakspy growth", "1.10×"]);
         assert_eq!(table.rows[2], ["leakspy precise", "FAILED"]);
+    }
+
+    #[test]
+    fn the_growth_table_has_the_medians_of_leakspys_own_figures() {
+        let mut matrix = sample_matrix();
+        assert!(growth_table(&matrix).rows.is_empty());
+        for (run, bursts) in matrix.cell_mut(0, 1).runs.iter_mut().zip([1, 5, 3]) {
+            run.growth = Some(GrowthFacts {
+                bursts,
+                duty_cycle: 0.25,
+                estimated_overhead: 0.031,
+                faulted_bytes: 3 << 20,
+            });
+        }
+        assert_eq!(
+            growth_table(&matrix).rows,
+            [[
+                "churn_slow_leak",
+                "leakspy growth",
+                "3",
+                "25% of the time",
+                "3.1%",
+                "3.0 MiB"
+            ]]
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use self::holding::{
 };
 use self::holding::{kernel_map_limit, maps_source};
 use crate::bench::modes::Tools;
-use crate::bench::statistics::{format_mib, format_seconds, median};
+use crate::bench::statistics::{format_mib, format_seconds, format_size, median};
 use crate::bench::table::Table;
 
 /// The leakspy modes whose attach time is measured.
@@ -241,7 +241,7 @@ impl ScaleResults {
                 rendered.format.to_string(),
                 format_seconds(rendered.seconds),
                 format_mib(rendered.peak_rss_bytes),
-                format_mib(rendered.output_bytes as f64),
+                format_size(rendered.output_bytes as f64),
             ]);
         }
         table
