@@ -333,7 +333,9 @@ fn scale_sections(scale: &ScaleResults) -> Vec<Section> {
              stopped with Ctrl-C {after} windows later. Its CPU time and peak RSS are its \
              own, from wait4 (it has no children). Precise mode keeps every live \
              allocation in a kernel map and every stack in another: their sizes are the \
-             limits quoted below, and lost events would show a limit reached.",
+             limits quoted below, and lost events would show a limit reached. The \
+             kernel map holds stack ids, which can outnumber the report's stacks: \
+             the report merges the ids whose frames symbolize alike.",
             window = shape.window_seconds,
             outer = shape.outer,
             inner = shape.inner,

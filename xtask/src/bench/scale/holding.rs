@@ -63,6 +63,9 @@ pub struct HoldingFigures {
     /// What leakspy's report counts: live blocks and distinct stacks.
     pub report_live_count: u64,
     pub report_stacks: u64,
+    /// The stacks of leakspy's last window line: the kernel's stack ids,
+    /// before the report merges those whose frames symbolize alike.
+    pub kernel_stacks: Option<u64>,
     /// Events the kernel side dropped, by cause (only causes above 0).
     pub lost_events: Vec<(String, u64)>,
     /// leakspy's own usage, from wait4.
@@ -163,12 +166,11 @@ pub fn measure(tools: &Tools, shape: TargetShape, scratch: &Path) -> Result<Hold
     };
     let (target_sites, target_blocks) = parse_holding(&holding)
         .with_context(|| format!("unexpected line from the target: {holding:?}"))?;
+    let mut last_window = String::new();
     for _ in 0..WINDOWS_AFTER_HOLDING {
-        if leakspy_lines
-            .wait_for(deadline(), |line| line.starts_with("window "))
-            .is_none()
-        {
-            bail!("leakspy closed no window: {}", leakspy_lines.tail());
+        match leakspy_lines.wait_for(deadline(), |line| line.starts_with("window ")) {
+            Some((_, line)) => last_window = line,
+            None => bail!("leakspy closed no window: {}", leakspy_lines.tail()),
         }
     }
     let stop = Instant::now();
@@ -195,6 +197,7 @@ pub fn measure(tools: &Tools, shape: TargetShape, scratch: &Path) -> Result<Hold
         target_sites,
         report_live_count: report.totals.live_count,
         report_stacks: report.totals.stacks,
+        kernel_stacks: window_stacks(&last_window),
         lost_events: report
             .lost_events
             .into_iter()
@@ -214,6 +217,12 @@ fn parse_holding(line: &str) -> Option<(u64, u64)> {
     let mut words = line.split_whitespace();
     (words.next()? == "holding").then_some(())?;
     Some((words.next()?.parse().ok()?, words.next()?.parse().ok()?))
+}
+
+/// N in a window line: "window 3 at 6.0s: 25.1 MiB live in N stacks, RSS 44.5 MiB".
+fn window_stacks(line: &str) -> Option<u64> {
+    let (before, _) = line.split_once(" stacks")?;
+    before.rsplit(' ').next()?.parse().ok()
 }
 
 /// The value of `const NAME: u32 = A * B * ...;` in profiler-ebpf's
@@ -246,6 +255,13 @@ mod tests {
             Some((100_000, 1_000_000))
         );
         assert_eq!(parse_holding("ready"), None);
+    }
+
+    #[test]
+    fn reads_the_stacks_of_a_window_line() {
+        let line = "window 13 at 26.5s: 100.6 MiB live in 200202 stacks, RSS 131.9 MiB";
+        assert_eq!(window_stacks(line), Some(200_202));
+        assert_eq!(window_stacks("leakspy: tracing process 1"), None);
     }
 
     #[test]
