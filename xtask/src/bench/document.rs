@@ -205,11 +205,12 @@ fn sections(results: &Results) -> Vec<Section> {
                  probes were attached, detaching included (each detach waits a kernel \
                  grace period per probe while the probes stay hot, so a burst lasts \
                  longer than planned); its own estimate of the bursts' cost (probe hits \
-                 times 6 µs, over the trace), which the budget caps; and the memory the \
+                 times 6 µs, over the trace), which the budget (3%) is meant to cap; and the memory the \
                  target faulted in, every page of which is a page fault that the \
-                 detection tracepoint handles, with a stack. The slowdown of the \
-                 allocation-heavy loop follows the time the probes stay attached; the \
-                 slowdown of the buffer-heavy one follows the page faults.",
+                 detection tracepoint handles, with a stack. Read them together: a high \
+                 estimated cost means the probe hits of the bursts slow the target; a low \
+                 one with gigabytes faulted in points at the page-fault tracepoint, which \
+                 the detection-only row isolates.",
                 runs = if results.steady.is_some() {
                     "the steady-state runs"
                 } else {

@@ -191,6 +191,12 @@ impl ScaleResults {
                 "distinct stacks in leakspy's report",
                 figures.report_stacks.to_string(),
             ),
+            (
+                "stack ids in the kernel's map (last window line)",
+                figures
+                    .kernel_stacks
+                    .map_or("unknown".to_string(), |stacks| stacks.to_string()),
+            ),
             ("events lost by the kernel side", lost),
             (
                 "kernel map limits (MAX_LIVE_ALLOCATIONS, MAX_STACKS)",
