@@ -1,7 +1,9 @@
 //! `cargo xtask`: leakspy's developer tasks. `setup` installs what building
 //! and testing need, `build` builds the release binary, `test` runs the
-//! checks and every test, and `demo` shows leakspy on a leaking program.
+//! checks and every test, `demo` shows leakspy on a leaking program, and
+//! `bench` measures leakspy's overhead against other tools.
 
+mod bench;
 mod build;
 mod command;
 mod demo;
@@ -34,6 +36,9 @@ enum Task {
     /// Set up, build, and record and report the bundled leaking demo
     /// service (or a running process).
     Demo(demo::DemoArgs),
+    /// Set up, build, and measure leakspy's overhead on Python workloads
+    /// against tracemalloc and memray, and its own cost at scale.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
         Task::Build => build::run().map(drop),
         Task::Test(args) => test::run(&args),
         Task::Demo(args) => demo::run(&args),
+        Task::Bench(args) => bench::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

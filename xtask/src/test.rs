@@ -1,7 +1,9 @@
 //! `cargo xtask test`: setup, then rustfmt, clippy and every test of the
 //! workspace, privileged ones included (those need root and a kernel with
-//! BPF; under CI=true they fail instead of skipping). Every step runs, so a
-//! CI log shows them all, and the last line says how each went.
+//! BPF; under CI=true they fail instead of skipping), and the benchmark in
+//! its reduced form (`cargo xtask bench --quick`: its timings are not
+//! checked, but a mode that fails to run fails the step). Every step runs,
+//! so a CI log shows them all, and the last line says how each went.
 
 use std::process::Command;
 
@@ -18,10 +20,10 @@ pub struct TestArgs {
     cargo_test_args: Vec<String>,
 }
 
-/// Runs setup and the three steps; fails when any step failed.
+/// Runs setup and the four steps; fails when any step failed.
 pub fn run(args: &TestArgs) -> Result<()> {
     setup::run()?;
-    let steps: [(&str, Command); 3] = [
+    let steps: [(&str, Command); 4] = [
         ("fmt", cargo(&["fmt", "--all", "--", "--check"])),
         (
             "clippy",
@@ -42,6 +44,7 @@ pub fn run(args: &TestArgs) -> Result<()> {
             test.args(&args.cargo_test_args);
             test
         }),
+        ("bench", cargo(&["xtask", "bench", "--quick"])),
     ];
     let mut outcomes = Vec::new();
     let mut failed = Vec::new();
