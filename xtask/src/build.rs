@@ -15,3 +15,12 @@ pub fn run() -> Result<PathBuf> {
     command::run(command::cargo().args(["build", "--release"]))?;
     Ok(workspace::target_dir().join("release/leakspy"))
 }
+
+/// The debug build of leakspy alone, for runs whose timings nobody reads
+/// (the quick benchmark inside `cargo xtask test`, which has built it
+/// already for the integration tests); returns the binary's path.
+pub fn debug_leakspy() -> Result<PathBuf> {
+    setup::run()?;
+    command::run(command::cargo().args(["build", "-p", "profiler-cli", "--bin", "leakspy"]))?;
+    Ok(workspace::target_dir().join("debug/leakspy"))
+}

@@ -71,7 +71,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if !workspace::is_root() {
         bail!("cargo xtask bench needs root: leakspy loads eBPF programs");
     }
-    let leakspy = build::run()?;
+    // The quick run's timings are not read: the debug build the tests
+    // made saves a release build.
+    let leakspy = if args.quick {
+        build::debug_leakspy()?
+    } else {
+        build::run()?
+    };
     let python = interpreter::find()?;
     let bench_dir = workspace::target_dir().join("bench");
     let plan = Plan {
