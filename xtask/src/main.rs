@@ -5,6 +5,7 @@
 mod build;
 mod command;
 mod demo;
+mod probe_costs;
 mod setup;
 mod test;
 mod workspace;
@@ -34,6 +35,8 @@ enum Task {
     /// Set up, build, and record and report the bundled leaking demo
     /// service (or a running process).
     Demo(demo::DemoArgs),
+    /// Measure what a probe hit costs per allocator function, at the entry and where placement puts it.
+    ProbeCosts(probe_costs::ProbeCostsArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Task::Build => build::run().map(drop),
         Task::Test(args) => test::run(&args),
         Task::Demo(args) => demo::run(&args),
+        Task::ProbeCosts(args) => probe_costs::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -18,12 +18,15 @@ use aya::{
 };
 use profiler_common::AllocatorFunction;
 
+use crate::config::ProbeOptions;
+use crate::probes::plan_finish::finish_plan;
 use crate::{error::Error, probes::loader::uprobe};
 
-const RETURN_PROGRAM: &str = "allocator_return";
+/// The return probe shared by every allocating function.
+pub const RETURN_PROGRAM: &str = "allocator_return";
 
 /// Where in an object a probe goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Location {
     /// An exported symbol; a missing one is skipped, not an error.
     Symbol(&'static str),
@@ -61,8 +64,9 @@ fn libc_entry_program(function: AllocatorFunction) -> &'static str {
     }
 }
 
-/// The sites of libc's malloc family in `object`, in attach order.
-pub fn libc_plan(object: &Path) -> Vec<ProbeSite> {
+/// The sites of libc's malloc family in `object`, in attach order, placed
+/// and programmed as `options` say.
+pub fn libc_plan(object: &Path, options: ProbeOptions) -> Vec<ProbeSite> {
     let site = |program, symbol| ProbeSite {
         program,
         object: object.to_path_buf(),
@@ -79,7 +83,7 @@ pub fn libc_plan(object: &Path) -> Vec<ProbeSite> {
             .iter()
             .map(|function| site(libc_entry_program(*function), function.symbol())),
     );
-    plan
+    finish_plan(plan, options)
 }
 
 /// A return probe paired with `entry`: both attach at the same place.

@@ -40,6 +40,15 @@ pub(crate) fn file_offset_to_vaddr(segments: &[LoadSegment], offset: u64) -> Opt
         .map(|segment| offset - segment.file_offset + segment.vaddr)
 }
 
+/// The offset in the file of the byte at ELF virtual address `vaddr`, when
+/// a PT_LOAD segment holds it in the file (not in its zero-filled tail).
+pub(crate) fn vaddr_to_file_offset(segments: &[LoadSegment], vaddr: u64) -> Option<u64> {
+    segments
+        .iter()
+        .find(|segment| segment.vaddr <= vaddr && vaddr - segment.vaddr < segment.file_size)
+        .map(|segment| vaddr - segment.vaddr + segment.file_offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +142,15 @@ mod tests {
             file_offset_to_vaddr(&segments, file_offset(map, 0x7f0000202345)),
             Some(0x12345)
         );
+    }
+
+    #[test]
+    fn vaddrs_go_back_to_the_file_offsets_they_came_from() {
+        for offset in [0x1139, 0x2de8 + 0x10] {
+            let vaddr = file_offset_to_vaddr(&PIE, offset).unwrap();
+            assert_eq!(vaddr_to_file_offset(&PIE, vaddr), Some(offset));
+        }
+        assert_eq!(vaddr_to_file_offset(&PIE, 0x10_0000), None);
     }
 
     #[test]
