@@ -3,12 +3,11 @@
 //! floor under precise mode's cost: the breakpoints themselves.
 
 use aya_ebpf::{macros::uprobe, programs::ProbeContext};
-use profiler_common::ActivityCounter;
 
-use crate::losses::count_activity;
+use crate::losses::count_probe_hit;
 
 #[uprobe]
-pub fn count_hit(_ctx: ProbeContext) -> u32 {
-    count_activity(ActivityCounter::AllocatorHits, 1);
+pub fn count_hit(ctx: ProbeContext) -> u32 {
+    count_probe_hit(&ctx);
     0
 }

@@ -13,10 +13,10 @@ use aya::{
     Ebpf,
     programs::{
         ProgramError,
-        uprobe::{UProbeAttachLocation, UProbeError, UProbeLinkId, UProbeScope},
+        uprobe::{UProbeAttachLocation, UProbeAttachPoint, UProbeError, UProbeLinkId, UProbeScope},
     },
 };
-use profiler_common::AllocatorFunction;
+use profiler_common::{AllocatorFunction, SINGLE_STEPPED_COOKIE};
 
 use crate::config::ProbeOptions;
 use crate::probes::plan_finish::finish_plan;
@@ -40,6 +40,9 @@ pub struct ProbeSite {
     pub program: &'static str,
     pub object: PathBuf,
     pub location: Location,
+    /// The kernel single-steps the instruction probed (placement says):
+    /// its hits are counted apart, they cost several times more.
+    pub single_stepped: bool,
 }
 
 /// The probes attached to one process.
@@ -71,6 +74,7 @@ pub fn libc_plan(object: &Path, options: ProbeOptions) -> Vec<ProbeSite> {
         program,
         object: object.to_path_buf(),
         location: Location::Symbol(symbol),
+        single_stepped: false,
     };
     let mut plan = vec![site("free_enter", "free")];
     plan.extend(
@@ -141,7 +145,11 @@ fn attach_site(
         Location::Symbol(symbol) => UProbeAttachLocation::Symbol(symbol),
         Location::FileOffset(offset) => UProbeAttachLocation::AbsoluteOffset(offset),
     };
-    match uprobe(ebpf, site.program)?.attach(location, &site.object, scope) {
+    let point = UProbeAttachPoint {
+        location,
+        cookie: site.single_stepped.then_some(SINGLE_STEPPED_COOKIE),
+    };
+    match uprobe(ebpf, site.program)?.attach(point, &site.object, scope) {
         Ok(link) => Ok(Some(link)),
         Err(ProgramError::UProbeError(UProbeError::SymbolError { .. })) => Ok(None),
         Err(source) => Err(Error::Program {

@@ -42,6 +42,7 @@ mod tests {
             program,
             object: "/lib/libc.so.6".into(),
             location,
+            single_stepped: false,
         }
     }
 

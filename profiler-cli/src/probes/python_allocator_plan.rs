@@ -93,6 +93,7 @@ fn site_at(pid: u32, maps: &[MemoryMap], address: u64, program: &'static str) ->
             program,
             object,
             location: Location::FileOffset(address - map.start + map.offset),
+            single_stepped: false,
         }),
         Err(error) => {
             log::warn!("cannot probe {address:#x}: {error}");

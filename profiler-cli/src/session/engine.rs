@@ -222,10 +222,7 @@ impl<'a> Session<'a> {
         let Some(length) = self.growth.as_ref().map(|g| g.schedule.length()) else {
             return Ok(None);
         };
-        let hits = |ebpf: &Ebpf| {
-            growth_maps::activity(ebpf)
-                .map(|activity| activity.get(profiler_common::ActivityCounter::AllocatorHits))
-        };
+        let hits = |ebpf: &Ebpf| growth_maps::activity(ebpf).map(|activity| activity.probe_hits());
         let hits_before = hits(&self.ebpf)?;
         let started = Instant::now();
         let attached = self.attach_probe_sets();
@@ -242,9 +239,9 @@ impl<'a> Session<'a> {
             result => result?,
         }
         let probed = started.elapsed();
-        let hits = hits(&self.ebpf)?.saturating_sub(hits_before);
+        let hits = hits(&self.ebpf)?.since(hits_before);
         log::debug!(
-            "burst of {length:?} planned took {probed:?} ({:?} to attach), {hits} hits",
+            "burst of {length:?} planned took {probed:?} ({:?} to attach), {hits}",
             attach_time
         );
         if let Some(growth) = self.growth.as_mut() {

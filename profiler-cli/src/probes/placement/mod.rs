@@ -14,6 +14,9 @@
 //! (`window`); and when no jump in the object lands among the skipped
 //! instructions (`object_code`). Otherwise they stay at the entry.
 //!
+//! Either way each site is marked single-stepped or not, so that growth
+//! mode can count what its hits cost.
+//!
 //! - `emulation`: which instructions the kernel emulates;
 //! - `program_inputs`: what each program reads;
 //! - `window`: the choice on one function's first bytes;
@@ -32,7 +35,7 @@ use std::path::{Path, PathBuf};
 use crate::probes::allocator_probes::{Location, ProbeSite};
 use object_code::ObjectCode;
 use program_inputs::ProgramInputs;
-use window::{Placement, WINDOW_BYTES, choose};
+use window::{Placement, WINDOW_BYTES};
 
 /// Where the probes go on each function.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -51,34 +54,41 @@ struct Function {
     location: Location,
 }
 
-/// Moves the sites of `plan` as `placement` says, keeping their order. A
-/// function that cannot be read keeps its sites where they are.
-pub fn place(plan: Vec<ProbeSite>, placement: ProbePlacement) -> Vec<ProbeSite> {
-    if placement == ProbePlacement::Entry {
-        return plan;
-    }
-    let mut programs: HashMap<Function, Vec<&'static str>> = HashMap::new();
-    let mut functions: Vec<Function> = Vec::new();
-    for site in &plan {
-        let function = Function {
+impl Function {
+    fn of(site: &ProbeSite) -> Function {
+        Function {
             object: site.object.clone(),
             location: site.location.clone(),
-        };
+        }
+    }
+}
+
+/// Where a function's sites go, and whether they are single-stepped there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Placed {
+    location: Location,
+    single_stepped: bool,
+}
+
+/// Places the sites of `plan` as `placement` says, keeping their order. A
+/// function that cannot be read keeps its sites where they are, counted
+/// as emulated.
+pub fn place(plan: Vec<ProbeSite>, placement: ProbePlacement) -> Vec<ProbeSite> {
+    let mut programs: HashMap<Function, Vec<&'static str>> = HashMap::new();
+    let mut by_object: HashMap<PathBuf, Vec<Function>> = HashMap::new();
+    for site in &plan {
+        let function = Function::of(site);
         let entry = programs.entry(function.clone()).or_default();
         if entry.is_empty() {
-            functions.push(function);
+            by_object
+                .entry(site.object.clone())
+                .or_default()
+                .push(function);
         }
         entry.push(site.program);
     }
-    let mut moved: HashMap<Function, Location> = HashMap::new();
-    let mut objects: HashMap<PathBuf, Vec<Function>> = HashMap::new();
-    for function in functions {
-        objects
-            .entry(function.object.clone())
-            .or_default()
-            .push(function);
-    }
-    for (path, functions) in objects {
+    let mut placed: HashMap<Function, Placed> = HashMap::new();
+    for (path, functions) in by_object {
         let code = match ObjectCode::open(&path) {
             Ok(code) => code,
             Err(error) => {
@@ -89,37 +99,33 @@ pub fn place(plan: Vec<ProbeSite>, placement: ProbePlacement) -> Vec<ProbeSite> 
                 continue;
             }
         };
-        let placed = place_in_object(&code, &functions, &programs);
-        for (function, placed) in functions.into_iter().zip(placed) {
-            if let Some(location) = placed {
-                moved.insert(function, location);
+        let found = place_in_object(&code, &functions, &programs, placement);
+        for (function, found) in functions.into_iter().zip(found) {
+            if let Some(found) = found {
+                placed.insert(function, found);
             }
         }
     }
     plan.into_iter()
-        .map(|site| {
-            let function = Function {
-                object: site.object.clone(),
-                location: site.location.clone(),
-            };
-            match moved.get(&function) {
-                Some(location) => ProbeSite {
-                    location: location.clone(),
-                    ..site
-                },
-                None => site,
-            }
+        .map(|site| match placed.get(&Function::of(&site)) {
+            Some(found) => ProbeSite {
+                location: found.location.clone(),
+                single_stepped: found.single_stepped,
+                ..site
+            },
+            None => site,
         })
         .collect()
 }
 
-/// The new location of each of `functions`, all in `code`'s object; None
-/// where the probes stay.
+/// Where each of `functions`, all in `code`'s object, is probed; None
+/// where it cannot be read.
 fn place_in_object(
     code: &ObjectCode,
     functions: &[Function],
     programs: &HashMap<Function, Vec<&'static str>>,
-) -> Vec<Option<Location>> {
+    placement: ProbePlacement,
+) -> Vec<Option<Placed>> {
     let found: Vec<Option<(u64, Placement)>> = functions
         .iter()
         .map(|function| {
@@ -127,9 +133,15 @@ fn place_in_object(
                 Location::Symbol(name) => code.symbol(name)?,
                 Location::FileOffset(offset) => code.vaddr(*offset)?,
             };
-            let inputs = ProgramInputs::of_all(programs[function].iter().copied());
             let bytes = code.code_at(vaddr, WINDOW_BYTES)?;
-            Some((vaddr, choose(bytes, vaddr, &inputs)))
+            let chosen = match placement {
+                ProbePlacement::Entry => window::at_entry(bytes, vaddr),
+                ProbePlacement::Emulated => {
+                    let inputs = ProgramInputs::of_all(programs[function].iter().copied());
+                    window::choose(bytes, vaddr, &inputs)
+                }
+            };
+            Some((vaddr, chosen))
         })
         .collect();
     let windows: Vec<_> = found
@@ -161,27 +173,38 @@ fn place_in_object(
             };
             let name = name.map_or_else(|| format!("the function at {vaddr:#x}"), String::from);
             log_placement(&name, &function.object, &placement);
-            let entry = code.file_offset(vaddr)?;
-            (placement.delta > 0).then(|| Location::FileOffset(entry + placement.delta))
+            let location = if placement.delta > 0 {
+                Location::FileOffset(code.file_offset(vaddr)? + placement.delta)
+            } else {
+                function.location.clone()
+            };
+            Some(Placed {
+                location,
+                single_stepped: !placement.emulated,
+            })
         })
         .collect()
 }
 
 fn log_placement(name: &str, object: &Path, placement: &Placement) {
     let object = object.display();
-    match &placement.kept_because {
-        None if placement.delta == 0 => log::debug!(
-            "probe placement: {name} in {object}: entry, `{}` is emulated",
+    let kind = if placement.emulated {
+        "emulated"
+    } else {
+        "single-stepped"
+    };
+    match (&placement.kept_because, placement.delta) {
+        (None, 0) => log::debug!(
+            "probe placement: {name} in {object}: entry, `{}` is {kind}",
             placement.probed
         ),
-        None => log::debug!(
-            "probe placement: {name} in {object}: +{:#x}, `{}` is emulated (skipping `{}`)",
-            placement.delta,
+        (None, delta) => log::debug!(
+            "probe placement: {name} in {object}: +{delta:#x}, `{}` is {kind} (skipping `{}`)",
             placement.probed,
             placement.skipped.join("; ")
         ),
-        Some(reason) => log::debug!(
-            "probe placement: {name} in {object}: entry, `{}` is single-stepped: {reason}",
+        (Some(reason), _) => log::debug!(
+            "probe placement: {name} in {object}: entry, `{}` is {kind}: {reason}",
             placement.probed
         ),
     }

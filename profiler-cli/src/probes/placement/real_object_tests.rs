@@ -72,10 +72,10 @@ fn expected_build(path: &Path, build_id: &str) -> Option<ObjectCode> {
 }
 
 /// Checks that a function entered at `entry` (ELF virtual address) is
-/// probed at `location`, as `expected` says, on an emulated instruction.
-fn check(code: &ObjectCode, name: &str, entry: u64, location: &Location, expected: &Expected) {
+/// probed by `site` as `expected` says.
+fn check(code: &ObjectCode, name: &str, entry: u64, site: &ProbeSite, expected: &Expected) {
     let entry_offset = code.file_offset(entry).unwrap();
-    let delta = match location {
+    let delta = match &site.location {
         Location::Symbol(symbol) => {
             assert_eq!(*symbol, name);
             0
@@ -99,6 +99,10 @@ fn check(code: &ObjectCode, name: &str, entry: u64, location: &Location, expecte
     );
     let emulated = is_emulated(&bytes[start..start + probed.len()]);
     assert_eq!(emulated, expected.emulated, "{name}: emulated");
+    assert_eq!(
+        site.single_stepped, !emulated,
+        "{name}: marked single-stepped"
+    );
 }
 
 #[test]
@@ -127,7 +131,7 @@ fn glibc_probes_move_past_tests_and_compares_but_not_past_writes_to_arguments() 
     for (name, program, expected) in &expectations {
         let site = plan.iter().find(|site| site.program == *program).unwrap();
         let entry = code.symbol(name).unwrap();
-        check(&code, name, entry, &site.location, expected);
+        check(&code, name, entry, site, expected);
     }
     // Each return probe sits where its function's entry program does.
     let returns: Vec<&Location> = plan
@@ -152,9 +156,22 @@ fn with_entry_placement_every_libc_probe_stays_on_its_symbol() {
         placement: ProbePlacement::Entry,
         count_only: false,
     };
-    for site in libc_plan(Path::new(LIBC), options) {
+    let plan = libc_plan(Path::new(LIBC), options);
+    for site in &plan {
         assert!(matches!(site.location, Location::Symbol(_)), "{site:?}");
     }
+    if expected_build(Path::new(LIBC), LIBC_BUILD_ID).is_none() {
+        return;
+    }
+    // free's entry, `test rdi, rdi`, is single-stepped; malloc's `push` is not.
+    let stepped = |program: &str| {
+        plan.iter()
+            .find(|site| site.program == program)
+            .unwrap()
+            .single_stepped
+    };
+    assert!(stepped("free_enter"));
+    assert!(!stepped("malloc_enter"));
 }
 
 /// The sites python_plan makes for one table function at `offset`.
@@ -165,6 +182,7 @@ fn table_sites(object: &Path, offset: u64, programs: &[&'static str]) -> Vec<Pro
             program,
             object: object.to_path_buf(),
             location: Location::FileOffset(offset),
+            single_stepped: false,
         })
         .collect()
 }
@@ -190,7 +208,7 @@ fn check_function(
     );
     assert_eq!(placed.len(), programs.len());
     for site in &placed {
-        check(code, name, entry, &site.location, expected);
+        check(code, name, entry, site, expected);
     }
 }
 

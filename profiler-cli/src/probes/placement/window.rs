@@ -50,6 +50,15 @@ impl Placement {
     }
 }
 
+/// The function's entry, whose code starts `code` at address `ip`, as a
+/// placement: for `--probe-placement entry`.
+pub fn at_entry(code: &[u8], ip: u64) -> Placement {
+    let mut decoder = Decoder::with_ip(64, code, ip, DecoderOptions::NONE);
+    let instruction = decoder.decode();
+    let emulated = !instruction.is_invalid() && is_emulated(&code[..instruction.len()]);
+    Placement::at_entry(instruction.to_string(), emulated, None)
+}
+
 /// Chooses the placement on the function whose code starts `code`, at
 /// address `ip`, for probes that read `inputs`.
 pub fn choose(code: &[u8], ip: u64, inputs: &ProgramInputs) -> Placement {
@@ -260,6 +269,15 @@ mod tests {
         let mut bytes = [0x48, 0x85, 0xff].repeat(MAX_SKIPPED);
         bytes.extend(PUSH_RBX);
         assert_eq!(choose(&bytes, IP, &reading(&[], false)).delta, 12);
+    }
+
+    #[test]
+    fn the_entry_as_such_says_whether_it_is_emulated() {
+        let test_rdi = at_entry(&[0x48, 0x85, 0xff, 0x74, 0x00], IP);
+        assert_eq!((test_rdi.delta, test_rdi.emulated), (0, false));
+        let push = at_entry(&PUSH_RBX, IP);
+        assert_eq!((push.delta, push.emulated), (0, true));
+        assert!(!at_entry(&[0x48], IP).emulated);
     }
 
     #[test]
