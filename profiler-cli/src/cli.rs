@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{TargetSpec, TraceConfig};
+use crate::config::{ProbeOptions, TargetSpec, TraceConfig};
 use crate::export::Format;
 use crate::gate::{GrowthLimit, parse_limit};
+use crate::probes::placement::ProbePlacement;
 use crate::report::Mode;
 use crate::session::GrowthSettings;
 use crate::units::{parse_duration, parse_size};
@@ -64,6 +65,14 @@ pub struct TraceArgs {
     /// Python frames recorded per stack at most (1 to 128).
     #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=128))]
     pub max_python_frames: u32,
+    /// For measurement: where the allocator probes go on each function, at
+    /// its entry or on the first instruction the kernel emulates.
+    #[arg(long, value_enum, default_value = "emulated", hide = true)]
+    pub probe_placement: ProbePlacement,
+    /// For measurement, precise mode only: probe the same sites with a
+    /// program that only counts hits, without return probes.
+    #[arg(long, hide = true)]
+    pub count_only: bool,
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +149,10 @@ pub struct ReportArgs {
 impl TraceArgs {
     /// The engine's settings for tracing `target`.
     pub fn config(&self, target: TargetSpec) -> TraceConfig {
+        let count_only = self.count_only && self.mode == Mode::Precise;
+        if self.count_only && !count_only {
+            log::warn!("--count-only applies to precise mode only; ignored");
+        }
         TraceConfig {
             target,
             duration: self.duration,
@@ -149,6 +162,10 @@ impl TraceArgs {
             growth: GrowthSettings {
                 overhead_budget: self.overhead_budget,
                 sample_period_bytes: self.sample_period,
+            },
+            probes: ProbeOptions {
+                placement: self.probe_placement,
+                count_only,
             },
         }
     }
@@ -200,5 +217,42 @@ mod tests {
         assert_eq!(args.trace.mode, Mode::Growth);
         assert_eq!(args.trace.sample_period, 1024);
         assert!(parse_sample_period("0").is_err());
+    }
+
+    #[test]
+    fn probes_go_on_emulated_instructions_unless_told_and_count_only_needs_precise() {
+        let config = |args: &[&str]| {
+            let argv = ["leakspy", "run"].iter().chain(args).chain(&["--", "true"]);
+            let cli = Cli::try_parse_from(argv).unwrap();
+            let Command::Run(args) = cli.command else {
+                panic!("run parses as run")
+            };
+            args.trace.config(TargetSpec::Command(args.command.clone()))
+        };
+        assert_eq!(config(&[]).probes, ProbeOptions::default());
+        assert_eq!(config(&[]).probes.placement, ProbePlacement::Emulated);
+        let measured = config(&[
+            "--mode",
+            "precise",
+            "--count-only",
+            "--probe-placement",
+            "entry",
+        ]);
+        assert!(measured.probes.count_only);
+        assert_eq!(measured.probes.placement, ProbePlacement::Entry);
+        assert!(!config(&["--count-only"]).probes.count_only);
+    }
+
+    #[test]
+    fn measurement_flags_stay_out_of_the_help() {
+        use clap::CommandFactory as _;
+        let help = Cli::command()
+            .find_subcommand_mut("run")
+            .unwrap()
+            .render_long_help()
+            .to_string();
+        assert!(help.contains("--max-python-frames"));
+        assert!(!help.contains("--count-only"));
+        assert!(!help.contains("--probe-placement"));
     }
 }

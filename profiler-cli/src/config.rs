@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::probes::placement::ProbePlacement;
 use crate::report::Mode;
 use crate::session::GrowthSettings;
 
@@ -30,6 +31,18 @@ pub struct TraceConfig {
     pub python_depth: u32,
     /// Growth mode's budget and sampling; unused in precise mode.
     pub growth: GrowthSettings,
+    /// Where the allocator probes go and what they run.
+    pub probes: ProbeOptions,
+}
+
+/// Where the allocator probes go, and whether they only count hits: knobs
+/// for measuring what the probes cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeOptions {
+    pub placement: ProbePlacement,
+    /// Precise mode's sites with a program that only counts hits, and no
+    /// return probes: the floor under precise mode's cost.
+    pub count_only: bool,
 }
 
 /// Where and how results are written.

@@ -72,8 +72,16 @@ pub enum ActivityCounter {
     SamplesReused = 4,
     /// Sampled blocks found dead because their free was seen.
     SamplesFreed = 5,
+    /// Of the allocator hits, those on a probe the kernel single-steps
+    /// (attached with cookie `SINGLE_STEPPED_COOKIE`): each costs several
+    /// times an emulated one.
+    SingleSteppedHits = 6,
 }
 
 impl ActivityCounter {
-    pub const COUNT: u32 = 6;
+    pub const COUNT: u32 = 7;
 }
+
+/// The attach cookie of an allocator probe on an instruction the kernel
+/// single-steps; probes on emulated instructions carry 0.
+pub const SINGLE_STEPPED_COOKIE: u64 = 1;

@@ -18,8 +18,8 @@ pub use allocation::{
 };
 pub use counters::{LossCounter, StackCounters};
 pub use growth::{
-    ActivityCounter, AnonymousMapping, FaultCounters, PAGE_SIZE, PendingRemap, SampleSettings,
-    TracedProcess,
+    ActivityCounter, AnonymousMapping, FaultCounters, PAGE_SIZE, PendingRemap,
+    SINGLE_STEPPED_COOKIE, SampleSettings, TracedProcess,
 };
 pub use python::{
     InstructionKind, MAX_PYTHON_FRAMES, NO_OFFSET, PythonFrame, PythonOffsets, ThreadIdKind,

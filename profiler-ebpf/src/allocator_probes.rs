@@ -17,7 +17,7 @@ use profiler_common::{ActivityCounter, AllocationSource, AllocatorFunction, Loss
 use crate::{
     accounting::{ReturnedBlock, record_allocation, record_free, retire_reused_address},
     finalizing::interpreter_finalizing,
-    losses::{count_activity, count_loss},
+    losses::{count_activity, count_loss, count_probe_hit},
     pending::{CallArguments, begin_call, end_call, inside_allocator},
     sampling::{sample_weight, sampling},
     stack_capture::capture_stack,
@@ -54,21 +54,21 @@ fn resized(old_address: u64, size: u64, source: AllocationSource) -> CallArgumen
 
 #[uprobe]
 pub fn malloc_enter(ctx: ProbeContext) -> u32 {
-    begin_call(AllocatorFunction::Malloc, sized(arg(&ctx, 0)));
+    begin_call(&ctx, AllocatorFunction::Malloc, sized(arg(&ctx, 0)));
     0
 }
 
 #[uprobe]
 pub fn calloc_enter(ctx: ProbeContext) -> u32 {
     let size = arg(&ctx, 0).wrapping_mul(arg(&ctx, 1));
-    begin_call(AllocatorFunction::Calloc, sized(size));
+    begin_call(&ctx, AllocatorFunction::Calloc, sized(size));
     0
 }
 
 #[uprobe]
 pub fn realloc_enter(ctx: ProbeContext) -> u32 {
     let arguments = resized(arg(&ctx, 0), arg(&ctx, 1), AllocationSource::Libc);
-    begin_call(AllocatorFunction::Realloc, arguments);
+    begin_call(&ctx, AllocatorFunction::Realloc, arguments);
     0
 }
 
@@ -76,7 +76,7 @@ pub fn realloc_enter(ctx: ProbeContext) -> u32 {
 pub fn reallocarray_enter(ctx: ProbeContext) -> u32 {
     let size = arg(&ctx, 1).wrapping_mul(arg(&ctx, 2));
     let arguments = resized(arg(&ctx, 0), size, AllocationSource::Libc);
-    begin_call(AllocatorFunction::Reallocarray, arguments);
+    begin_call(&ctx, AllocatorFunction::Reallocarray, arguments);
     0
 }
 
@@ -86,25 +86,25 @@ pub fn posix_memalign_enter(ctx: ProbeContext) -> u32 {
         out_pointer: arg(&ctx, 0),
         ..sized(arg(&ctx, 2))
     };
-    begin_call(AllocatorFunction::PosixMemalign, arguments);
+    begin_call(&ctx, AllocatorFunction::PosixMemalign, arguments);
     0
 }
 
 #[uprobe]
 pub fn aligned_alloc_enter(ctx: ProbeContext) -> u32 {
-    begin_call(AllocatorFunction::AlignedAlloc, sized(arg(&ctx, 1)));
+    begin_call(&ctx, AllocatorFunction::AlignedAlloc, sized(arg(&ctx, 1)));
     0
 }
 
 #[uprobe]
 pub fn memalign_enter(ctx: ProbeContext) -> u32 {
-    begin_call(AllocatorFunction::Memalign, sized(arg(&ctx, 1)));
+    begin_call(&ctx, AllocatorFunction::Memalign, sized(arg(&ctx, 1)));
     0
 }
 
 #[uprobe]
 pub fn valloc_enter(ctx: ProbeContext) -> u32 {
-    begin_call(AllocatorFunction::Valloc, sized(arg(&ctx, 0)));
+    begin_call(&ctx, AllocatorFunction::Valloc, sized(arg(&ctx, 0)));
     0
 }
 
@@ -163,62 +163,70 @@ pub fn allocator_return(ctx: RetProbeContext) -> u32 {
 
 #[uprobe]
 pub fn free_enter(ctx: ProbeContext) -> u32 {
-    free_at(arg(&ctx, 0));
+    free_at(&ctx, arg(&ctx, 0));
     0
 }
 
 #[uprobe]
 pub fn py_malloc_enter(ctx: ProbeContext) -> u32 {
-    begin_call(AllocatorFunction::Malloc, interpreter_sized(arg(&ctx, 1)));
+    begin_call(
+        &ctx,
+        AllocatorFunction::Malloc,
+        interpreter_sized(arg(&ctx, 1)),
+    );
     0
 }
 
 #[uprobe]
 pub fn py_calloc_enter(ctx: ProbeContext) -> u32 {
     let size = arg(&ctx, 1).wrapping_mul(arg(&ctx, 2));
-    begin_call(AllocatorFunction::Calloc, interpreter_sized(size));
+    begin_call(&ctx, AllocatorFunction::Calloc, interpreter_sized(size));
     0
 }
 
 #[uprobe]
 pub fn py_realloc_enter(ctx: ProbeContext) -> u32 {
     let arguments = resized(arg(&ctx, 1), arg(&ctx, 2), AllocationSource::Interpreter);
-    begin_call(AllocatorFunction::Realloc, arguments);
+    begin_call(&ctx, AllocatorFunction::Realloc, arguments);
     0
 }
 
 /// The exported wrappers (`PyObject_Malloc(size)`) take no context pointer.
 #[uprobe]
 pub fn pywrap_malloc_enter(ctx: ProbeContext) -> u32 {
-    begin_call(AllocatorFunction::Malloc, interpreter_sized(arg(&ctx, 0)));
+    begin_call(
+        &ctx,
+        AllocatorFunction::Malloc,
+        interpreter_sized(arg(&ctx, 0)),
+    );
     0
 }
 
 #[uprobe]
 pub fn pywrap_calloc_enter(ctx: ProbeContext) -> u32 {
     let size = arg(&ctx, 0).wrapping_mul(arg(&ctx, 1));
-    begin_call(AllocatorFunction::Calloc, interpreter_sized(size));
+    begin_call(&ctx, AllocatorFunction::Calloc, interpreter_sized(size));
     0
 }
 
 #[uprobe]
 pub fn pywrap_realloc_enter(ctx: ProbeContext) -> u32 {
     let arguments = resized(arg(&ctx, 0), arg(&ctx, 1), AllocationSource::Interpreter);
-    begin_call(AllocatorFunction::Realloc, arguments);
+    begin_call(&ctx, AllocatorFunction::Realloc, arguments);
     0
 }
 
 #[uprobe]
 pub fn py_free_enter(ctx: ProbeContext) -> u32 {
-    free_at(arg(&ctx, 1));
+    free_at(&ctx, arg(&ctx, 1));
     0
 }
 
 /// A free outside any accounted allocator call retires the block. pymalloc
 /// hands large blocks to libc's free after its own: the block is retired
 /// by the first, and the second finds nothing.
-fn free_at(address: u64) {
-    count_activity(ActivityCounter::AllocatorHits, 1);
+fn free_at(ctx: &ProbeContext, address: u64) {
+    count_probe_hit(ctx);
     if address != 0
         && !inside_allocator()
         && !interpreter_finalizing()

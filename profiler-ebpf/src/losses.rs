@@ -1,7 +1,8 @@
 //! Counting what the kernel side had to drop, so that no loss is silent,
 //! and what it saw happen.
 
-use profiler_common::{ActivityCounter, LossCounter};
+use aya_ebpf::{EbpfContext, helpers::generated::bpf_get_attach_cookie};
+use profiler_common::{ActivityCounter, LossCounter, SINGLE_STEPPED_COOKIE};
 
 use crate::maps::{ACTIVITY, LOSSES};
 
@@ -15,6 +16,16 @@ pub fn count_loss(cause: LossCounter) {
 #[inline(always)]
 pub fn count_activity(counter: ActivityCounter, value: u64) {
     add_per_cpu(&ACTIVITY, counter as u32, value);
+}
+
+/// Counts one allocator probe hit, and whether the probe sits on an
+/// instruction the kernel single-steps (its attach cookie says so).
+#[inline(always)]
+pub fn count_probe_hit<C: EbpfContext>(ctx: &C) {
+    count_activity(ActivityCounter::AllocatorHits, 1);
+    if unsafe { bpf_get_attach_cookie(ctx.as_ptr()) } == SINGLE_STEPPED_COOKIE {
+        count_activity(ActivityCounter::SingleSteppedHits, 1);
+    }
 }
 
 #[inline(always)]

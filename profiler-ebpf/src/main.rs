@@ -1,6 +1,7 @@
 //! leakspy's eBPF object: the allocator probes (every call in precise mode,
 //! sampled bursts in growth mode), growth mode's page-fault and memory
-//! system-call tracepoints, and the stack capture they share.
+//! system-call tracepoints, the stack capture they share, and a probe that
+//! only counts hits, for measurement.
 //!
 //! Built for `bpfel-unknown-none` by profiler-cli's build.rs (aya-build) and
 //! embedded in the `leakspy` binary. On the host it compiles to an empty
@@ -23,6 +24,8 @@ mod accounting;
 mod allocator_probes;
 #[cfg(target_arch = "bpf")]
 mod finalizing;
+#[cfg(target_arch = "bpf")]
+mod hit_counter;
 #[cfg(target_arch = "bpf")]
 mod losses;
 #[cfg(target_arch = "bpf")]

@@ -3,13 +3,14 @@
 //! glibc's realloc calls malloc and free internally, and counting those too
 //! would count one block twice.
 
-use aya_ebpf::helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns};
-use profiler_common::{
-    ActivityCounter, AllocationSource, AllocatorFunction, LossCounter, PendingCall,
+use aya_ebpf::{
+    helpers::{bpf_get_current_pid_tgid, bpf_ktime_get_ns},
+    programs::ProbeContext,
 };
+use profiler_common::{AllocationSource, AllocatorFunction, LossCounter, PendingCall};
 
 use crate::{
-    losses::{count_activity, count_loss},
+    losses::{count_loss, count_probe_hit},
     maps::PENDING_CALLS,
     sampling::sampling,
 };
@@ -29,8 +30,8 @@ pub struct CallArguments {
 /// Records an allocator call starting on this thread, or, when this thread
 /// is already inside one, notes the nesting so the return is ignored.
 #[inline(always)]
-pub fn begin_call(function: AllocatorFunction, arguments: CallArguments) {
-    count_activity(ActivityCounter::AllocatorHits, 1);
+pub fn begin_call(ctx: &ProbeContext, function: AllocatorFunction, arguments: CallArguments) {
+    count_probe_hit(ctx);
     let thread = bpf_get_current_pid_tgid();
     let now = unsafe { bpf_ktime_get_ns() };
     if let Some(outer) = PENDING_CALLS.get_ptr_mut(&thread) {

@@ -7,6 +7,7 @@ mod bench;
 mod build;
 mod command;
 mod demo;
+mod probe_costs;
 mod setup;
 mod test;
 mod workspace;
@@ -39,6 +40,8 @@ enum Task {
     /// Set up, build, and measure leakspy's overhead on Python workloads
     /// against tracemalloc and memray, and its own cost at scale.
     Bench(bench::BenchArgs),
+    /// Measure what a probe hit costs per allocator function, at the entry and where placement puts it.
+    ProbeCosts(probe_costs::ProbeCostsArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Task::Test(args) => test::run(&args),
         Task::Demo(args) => demo::run(&args),
         Task::Bench(args) => bench::run(&args),
+        Task::ProbeCosts(args) => probe_costs::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,19 +20,22 @@ use aya::{
     Ebpf,
     programs::{
         ProgramError,
-        uprobe::{UProbeAttachLocation, UProbeError, UProbeLinkId, UProbeScope},
+        uprobe::{UProbeAttachLocation, UProbeAttachPoint, UProbeError, UProbeLinkId, UProbeScope},
     },
 };
-use profiler_common::AllocatorFunction;
+use profiler_common::{AllocatorFunction, SINGLE_STEPPED_COOKIE};
 
-use crate::probes::shared_uprobes::{ProbePoint, SharedUprobes};
+use crate::config::ProbeOptions;
+use crate::probes::plan_finish::finish_plan;
+use crate::probes::shared_uprobes::{EventProgram, ProbePoint, SharedUprobes};
 use crate::symbolize::function_file_offset;
 use crate::{error::Error, probes::loader::uprobe};
 
-const RETURN_PROGRAM: &str = "allocator_return";
+/// The return probe shared by every allocating function.
+pub const RETURN_PROGRAM: &str = "allocator_return";
 
 /// Where in an object a probe goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Location {
     /// An exported symbol; a missing one is skipped, not an error.
     Symbol(&'static str),
@@ -46,6 +49,9 @@ pub struct ProbeSite {
     pub program: &'static str,
     pub object: PathBuf,
     pub location: Location,
+    /// The kernel single-steps the instruction probed (placement says):
+    /// its hits are counted apart, they cost several times more.
+    pub single_stepped: bool,
 }
 
 /// The probes attached to one process.
@@ -93,12 +99,14 @@ fn libc_entry_program(function: AllocatorFunction) -> &'static str {
     }
 }
 
-/// The sites of libc's malloc family in `object`, in attach order.
-pub fn libc_plan(object: &Path) -> Vec<ProbeSite> {
+/// The sites of libc's malloc family in `object`, in attach order, placed
+/// and programmed as `options` say.
+pub fn libc_plan(object: &Path, options: ProbeOptions) -> Vec<ProbeSite> {
     let site = |program, symbol| ProbeSite {
         program,
         object: object.to_path_buf(),
         location: Location::Symbol(symbol),
+        single_stepped: false,
     };
     let mut plan = vec![site("free_enter", "free")];
     plan.extend(
@@ -111,7 +119,7 @@ pub fn libc_plan(object: &Path) -> Vec<ProbeSite> {
             .iter()
             .map(|function| site(libc_entry_program(*function), function.symbol())),
     );
-    plan
+    finish_plan(plan, options)
 }
 
 /// A return probe paired with `entry`: both attach at the same place.
@@ -204,8 +212,17 @@ fn attach_shared_site(
             action: "attach",
             source,
         })?;
+    let program = EventProgram {
+        name: site.program,
+        fd: program.as_fd(),
+        cookie: if site.single_stepped {
+            SINGLE_STEPPED_COOKIE
+        } else {
+            0
+        },
+    };
     shared
-        .attach(point, site.program, program.as_fd(), pid)
+        .attach(point, &program, pid)
         .map_err(|source| Error::SharedProbe {
             program: site.program,
             object: site.object.display().to_string(),
@@ -249,7 +266,11 @@ fn attach_site(
         Location::Symbol(symbol) => UProbeAttachLocation::Symbol(symbol),
         Location::FileOffset(offset) => UProbeAttachLocation::AbsoluteOffset(offset),
     };
-    match uprobe(ebpf, site.program)?.attach(location, &site.object, scope) {
+    let point = UProbeAttachPoint {
+        location,
+        cookie: site.single_stepped.then_some(SINGLE_STEPPED_COOKIE),
+    };
+    match uprobe(ebpf, site.program)?.attach(point, &site.object, scope) {
         Ok(link) => Ok(Some(link)),
         Err(ProgramError::UProbeError(UProbeError::SymbolError { .. })) => Ok(None),
         Err(source) => Err(Error::Program {

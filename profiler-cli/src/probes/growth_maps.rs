@@ -73,6 +73,41 @@ impl Activity {
     pub fn get(&self, counter: ActivityCounter) -> u64 {
         self.0.get(counter as usize).copied().unwrap_or(0)
     }
+
+    /// The allocator probe hits counted so far.
+    pub fn probe_hits(&self) -> ProbeHits {
+        ProbeHits {
+            all: self.get(ActivityCounter::AllocatorHits),
+            single_stepped: self.get(ActivityCounter::SingleSteppedHits),
+        }
+    }
+}
+
+/// Allocator probe hits, and of those the ones on single-stepped probes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProbeHits {
+    pub all: u64,
+    pub single_stepped: u64,
+}
+
+impl ProbeHits {
+    /// The hits counted since `earlier`.
+    pub fn since(self, earlier: ProbeHits) -> ProbeHits {
+        ProbeHits {
+            all: self.all.saturating_sub(earlier.all),
+            single_stepped: self.single_stepped.saturating_sub(earlier.single_stepped),
+        }
+    }
+}
+
+impl std::fmt::Display for ProbeHits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} hits ({} single-stepped)",
+            self.all, self.single_stepped
+        )
+    }
 }
 
 /// Forgets the pages, mappings and program breaks: the process replaced

@@ -8,7 +8,7 @@ use crate::error::Error;
 static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/profiler"));
 
 /// Names of every uprobe program in the object.
-pub const UPROBE_PROGRAMS: [&str; 17] = [
+pub const UPROBE_PROGRAMS: [&str; 18] = [
     "malloc_enter",
     "calloc_enter",
     "realloc_enter",
@@ -26,6 +26,7 @@ pub const UPROBE_PROGRAMS: [&str; 17] = [
     "pywrap_malloc_enter",
     "pywrap_calloc_enter",
     "pywrap_realloc_enter",
+    "count_hit",
 ];
 
 /// Loads the object and every program into the kernel, unattached.

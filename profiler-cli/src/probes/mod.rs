@@ -1,10 +1,14 @@
 //! The kernel side as userspace sees it: the embedded eBPF object, the
-//! allocator probes and tracepoints attached from it, and the maps it fills.
+//! allocator probes and tracepoints attached from it, where the probes go
+//! on each function, and the maps the programs fill.
 
 pub mod allocator_probes;
+pub mod count_only;
 pub mod growth_maps;
 pub mod growth_tracepoints;
 pub mod kernel_maps;
 pub mod loader;
+pub mod placement;
+pub mod plan_finish;
 pub mod python_allocator_plan;
 pub mod shared_uprobes;

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use crate::config::ProbeOptions;
 use crate::probes::allocator_probes::{Location, ProbeSite, return_site};
+use crate::probes::plan_finish::finish_plan;
 use crate::process::maps::{MemoryMap, mapped_file_path};
 use crate::python::allocator_table::{DomainTable, Operation};
 
@@ -33,8 +35,14 @@ fn wrapper_entry_program(operation: Operation) -> &'static str {
 /// function shared by several tables (pymalloc serves both the object and
 /// the mem domain) is probed once. Wrappers with an inlined copy of their
 /// function are probed too: a block they free never reaches the function.
-/// Addresses outside any file mapping are skipped with a warning.
-pub fn python_plan(pid: u32, maps: &[MemoryMap], tables: &[&DomainTable]) -> Vec<ProbeSite> {
+/// Addresses outside any file mapping are skipped with a warning. The
+/// sites are placed and programmed as `options` say.
+pub fn python_plan(
+    pid: u32,
+    maps: &[MemoryMap],
+    tables: &[&DomainTable],
+    options: ProbeOptions,
+) -> Vec<ProbeSite> {
     let mut functions: BTreeSet<(u64, u8, &'static str)> = BTreeSet::new();
     for table in tables {
         let table_functions = table
@@ -63,12 +71,13 @@ pub fn python_plan(pid: u32, maps: &[MemoryMap], tables: &[&DomainTable]) -> Vec
         }
     }
     let returns = entries.iter().map(return_site);
-    frees
+    let plan = frees
         .iter()
         .cloned()
         .chain(returns)
         .chain(entries.iter().cloned())
-        .collect()
+        .collect();
+    finish_plan(plan, options)
 }
 
 fn site_at(pid: u32, maps: &[MemoryMap], address: u64, program: &'static str) -> Option<ProbeSite> {
@@ -84,6 +93,7 @@ fn site_at(pid: u32, maps: &[MemoryMap], address: u64, program: &'static str) ->
             program,
             object,
             location: Location::FileOffset(address - map.start + map.offset),
+            single_stepped: false,
         }),
         Err(error) => {
             log::warn!("cannot probe {address:#x}: {error}");

@@ -20,6 +20,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::probes::growth_maps::ProbeHits;
+
 /// Time from the start of one burst to the start of the next.
 pub const PERIOD: Duration = Duration::from_secs(1);
 /// Shortest burst: attaching costs about as much as this anyway.
@@ -27,8 +29,11 @@ const MIN_BURST: Duration = Duration::from_millis(5);
 /// The largest share of time the probes stay attached, however cheap.
 const MAX_DUTY_CYCLE: f64 = 0.5;
 /// What one hit is taken to cost the target: a uprobe trap, the eBPF
-/// program and its stack walk (DESIGN.md measured 0.7 to 9 µs per trap).
-const HIT_COST: Duration = Duration::from_micros(6);
+/// program and, for an allocation, its return probe and stack walk. On an
+/// instruction the kernel emulates, and on one it single-steps
+/// (docs/probe-placement.md, measured with `cargo xtask probe-costs`).
+const EMULATED_HIT_COST: Duration = Duration::from_micros(2);
+const SINGLE_STEPPED_HIT_COST: Duration = Duration::from_micros(10);
 /// The budget's share used while the process is not growing.
 const IDLE_SHARE: f64 = 1.0 / 3.0;
 
@@ -42,6 +47,8 @@ pub struct BurstSchedule {
     pub bursts: u64,
     pub probed: Duration,
     pub hits: u64,
+    /// What the hits are estimated to have cost the target.
+    pub cost: Duration,
 }
 
 impl BurstSchedule {
@@ -55,6 +62,7 @@ impl BurstSchedule {
             bursts: 0,
             probed: Duration::ZERO,
             hits: 0,
+            cost: Duration::ZERO,
         }
     }
 
@@ -74,14 +82,16 @@ impl BurstSchedule {
 
     /// Records a burst that ended at `end` after `probed`, with `hits`
     /// probe hits, and plans the next one.
-    pub fn finished(&mut self, end: Instant, probed: Duration, hits: u64, growing: bool) {
+    pub fn finished(&mut self, end: Instant, probed: Duration, hits: ProbeHits, growing: bool) {
+        let cost = hit_cost(hits);
         self.bursts += 1;
         self.probed += probed;
-        self.hits += hits;
+        self.hits += hits.all;
+        self.cost += cost;
         let busy = if probed.is_zero() {
             1.0
         } else {
-            (hits as f64 * HIT_COST.as_secs_f64() / probed.as_secs_f64()).min(1.0)
+            (cost.as_secs_f64() / probed.as_secs_f64()).min(1.0)
         };
         let budget = if growing {
             self.budget
@@ -91,7 +101,6 @@ impl BurstSchedule {
         self.length = Self::length_for(budget, busy);
         // A burst can outlast its plan (see the module comment): the
         // pause after it pays for what it cost.
-        let cost = HIT_COST.mul_f64(hits as f64);
         let pause = PERIOD
             .saturating_sub(probed)
             .max(cost.div_f64(budget).saturating_sub(probed));
@@ -112,8 +121,15 @@ impl BurstSchedule {
 
     /// The estimated share of the target's time the probes took.
     pub fn estimated_overhead(&self, elapsed: Duration) -> f64 {
-        ratio(HIT_COST.mul_f64(self.hits as f64), elapsed)
+        ratio(self.cost, elapsed)
     }
+}
+
+/// What `hits` are estimated to cost the target.
+fn hit_cost(hits: ProbeHits) -> Duration {
+    let single_stepped = hits.single_stepped.min(hits.all);
+    SINGLE_STEPPED_HIT_COST.mul_f64(single_stepped as f64)
+        + EMULATED_HIT_COST.mul_f64((hits.all - single_stepped) as f64)
 }
 
 /// `part` as a share of `whole`, 0 when `whole` is empty.
@@ -129,24 +145,77 @@ pub fn ratio(part: Duration, whole: Duration) -> f64 {
 mod tests {
     use super::*;
 
+    /// `n` hits on probes the kernel single-steps (10 µs each).
+    fn single_stepped(n: u64) -> ProbeHits {
+        ProbeHits {
+            all: n,
+            single_stepped: n,
+        }
+    }
+
+    /// `n` hits on probes the kernel emulates (2 µs each).
+    fn emulated(n: u64) -> ProbeHits {
+        ProbeHits {
+            all: n,
+            single_stepped: 0,
+        }
+    }
+
+    #[test]
+    fn a_single_stepped_hit_costs_five_emulated_ones() {
+        let mixed = ProbeHits {
+            all: 10,
+            single_stepped: 4,
+        };
+        assert_eq!(hit_cost(mixed), Duration::from_micros(4 * 10 + 6 * 2));
+        assert_eq!(hit_cost(single_stepped(1)), hit_cost(emulated(5)));
+    }
+
     #[test]
     fn a_busy_allocator_is_probed_for_the_budget_share_only() {
         let start = Instant::now();
         let mut schedule = BurstSchedule::new(0.03, start);
         // 20 ms probed, every microsecond a hit: the probes take all its time.
-        schedule.finished(start, Duration::from_millis(20), 20_000, true);
+        schedule.finished(
+            start,
+            Duration::from_millis(20),
+            single_stepped(20_000),
+            true,
+        );
         assert_eq!(schedule.length(), Duration::from_millis(30));
-        schedule.finished(start, Duration::from_millis(30), 30_000, false);
+        schedule.finished(
+            start,
+            Duration::from_millis(30),
+            single_stepped(30_000),
+            false,
+        );
         assert_eq!(schedule.length(), Duration::from_millis(10));
+    }
+
+    #[test]
+    fn cheaper_hits_buy_longer_bursts() {
+        let start = Instant::now();
+        let mut stepped = BurstSchedule::new(0.03, start);
+        let mut cheap = BurstSchedule::new(0.03, start);
+        // 10,000 hits in 100 ms: 100% busy single-stepped, 20% emulated.
+        stepped.finished(
+            start,
+            Duration::from_millis(100),
+            single_stepped(10_000),
+            true,
+        );
+        cheap.finished(start, Duration::from_millis(100), emulated(10_000), true);
+        assert_eq!(stepped.length(), Duration::from_millis(30));
+        assert_eq!(cheap.length(), Duration::from_millis(150));
     }
 
     #[test]
     fn a_burst_that_overran_is_paid_for_by_a_longer_pause() {
         let start = Instant::now();
         let mut schedule = BurstSchedule::new(0.03, start);
-        // The detach took 2 s with the probes hot: 300,000 hits, 1.8 s of cost.
+        // The detach took 2 s with the probes hot: 180,000 hits, 1.8 s of cost.
         let end = start + Duration::from_secs(2);
-        schedule.finished(end, Duration::from_secs(2), 300_000, true);
+        schedule.finished(end, Duration::from_secs(2), single_stepped(180_000), true);
         assert_eq!(schedule.next_start(), Some(end + Duration::from_secs(58)));
         let overhead = schedule.estimated_overhead(Duration::from_secs(60));
         assert!((overhead - 0.03).abs() < 1e-9, "{overhead}");
@@ -156,11 +225,11 @@ mod tests {
     fn a_quiet_allocator_is_probed_longer_but_never_more_than_half_the_time() {
         let start = Instant::now();
         let mut schedule = BurstSchedule::new(0.03, start);
-        // 100 hits in 100 ms: 600 µs of 100 ms, 0.6% busy.
-        schedule.finished(start, Duration::from_millis(100), 100, true);
+        // 300 hits in 100 ms: 600 µs of 100 ms, 0.6% busy.
+        schedule.finished(start, Duration::from_millis(100), emulated(300), true);
         assert_eq!(schedule.length(), Duration::from_millis(500));
         // Cost at that length: 0.5 × 0.6% = 0.3%, under the budget.
-        schedule.finished(start, Duration::from_millis(500), 10, true);
+        schedule.finished(start, Duration::from_millis(500), emulated(30), true);
         assert_eq!(schedule.length(), Duration::from_millis(500));
     }
 
@@ -170,10 +239,10 @@ mod tests {
         let mut schedule = BurstSchedule::new(0.03, start);
         assert!(schedule.due(start));
         let end = start + Duration::from_millis(10);
-        schedule.finished(end, Duration::from_millis(10), 5_000, true);
+        schedule.finished(end, Duration::from_millis(10), emulated(15_000), true);
         assert_eq!(schedule.next_start(), Some(start + PERIOD));
         assert!(!schedule.due(end));
-        assert_eq!(schedule.bursts, 1);
+        assert_eq!((schedule.bursts, schedule.hits), (1, 15_000));
         assert_eq!(schedule.duty_cycle(Duration::from_secs(1)), 0.01);
         let overhead = schedule.estimated_overhead(Duration::from_secs(1));
         assert!((overhead - 0.03).abs() < 1e-9, "{overhead}");

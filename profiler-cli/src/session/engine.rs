@@ -8,11 +8,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aya::Ebpf;
 use nix::sys::signal::Signal;
+use profiler_common::ActivityCounter;
 
 use crate::config::{TargetSpec, TraceConfig};
 use crate::error::Error;
 use crate::probes::allocator_probes::{ProbeSet, libc_plan};
-use crate::probes::{growth_maps, kernel_maps, loader};
+use crate::probes::{count_only, growth_maps, kernel_maps, loader};
 use crate::process::{allocator_object, maps, status};
 use crate::python::allocator_kind::AllocatorKind;
 use crate::python::pymalloc_evidence;
@@ -234,10 +235,7 @@ impl<'a> Session<'a> {
         let Some(length) = self.growth.as_ref().map(|g| g.schedule.length()) else {
             return Ok(None);
         };
-        let hits = |ebpf: &Ebpf| {
-            growth_maps::activity(ebpf)
-                .map(|activity| activity.get(profiler_common::ActivityCounter::AllocatorHits))
-        };
+        let hits = |ebpf: &Ebpf| growth_maps::activity(ebpf).map(|activity| activity.probe_hits());
         let hits_before = hits(&self.ebpf)?;
         let started = Instant::now();
         let attached = self.attach_probe_sets();
@@ -260,9 +258,9 @@ impl<'a> Session<'a> {
             result => result?,
         }
         let probed = started.elapsed();
-        let hits = hits(&self.ebpf)?.saturating_sub(hits_before);
+        let hits = hits(&self.ebpf)?.since(hits_before);
         log::debug!(
-            "burst of {length:?} planned took {probed:?} ({:?} to attach), {hits} hits",
+            "burst of {length:?} planned took {probed:?} ({:?} to attach), {hits}",
             attach_time
         );
         if let Some(growth) = self.growth.as_mut() {
@@ -313,6 +311,7 @@ impl<'a> Session<'a> {
             &maps,
             self.config.python_depth,
             attach_now,
+            self.config.probes,
         )
     }
 
@@ -372,7 +371,7 @@ impl<'a> Session<'a> {
         let Some(object) = object else {
             return Ok(false);
         };
-        let mut libc = ProbeSet::new(libc_plan(&object), &["malloc", "free"]);
+        let mut libc = ProbeSet::new(libc_plan(&object, self.config.probes), &["malloc", "free"]);
         if self.config.mode == Mode::Precise {
             libc.attach(&mut self.ebpf, self.pid)?;
             log::info!(
@@ -649,6 +648,12 @@ impl<'a> Session<'a> {
             ),
         }
         notes.extend(self.notes.iter().cloned());
+        if self.config.probes.count_only {
+            let activity = growth_maps::activity(&self.ebpf).unwrap_or_default();
+            notes.push(count_only::note(
+                activity.get(ActivityCounter::AllocatorHits),
+            ));
+        }
         if let Some(libc) = self.libc.as_ref().filter(|libc| !libc.missing().is_empty()) {
             notes.push(format!(
                 "{} does not export {}; those calls are not traced",

@@ -6,6 +6,7 @@
 use aya::Ebpf;
 use profiler_common::PythonOffsets;
 
+use crate::config::ProbeOptions;
 use crate::error::Error;
 use crate::probes::allocator_probes::ProbeSet;
 use crate::probes::kernel_maps;
@@ -48,7 +49,8 @@ pub enum PythonTracking {
 impl PythonTracking {
     /// Moves the search on: called often, cheap when nothing changes.
     /// Probes the interpreter's allocator on activation when
-    /// `attach_probes` (precise mode); growth mode attaches them per burst.
+    /// `attach_probes` (precise mode), placed as `probes` says; growth mode
+    /// attaches them per burst.
     pub fn poll(
         &mut self,
         ebpf: &mut Ebpf,
@@ -56,6 +58,7 @@ impl PythonTracking {
         maps: &[MemoryMap],
         depth_limit: u32,
         attach_probes: bool,
+        probes: ProbeOptions,
     ) -> Result<(), Error> {
         if let PythonTracking::Searching = self {
             match discover(pid, maps) {
@@ -74,7 +77,7 @@ impl PythonTracking {
             let PythonTracking::Found(runtime) = std::mem::take(self) else {
                 unreachable!("matched above")
             };
-            let mut active = activate(ebpf, *runtime, maps, depth_limit)?;
+            let mut active = activate(ebpf, *runtime, maps, depth_limit, probes)?;
             if attach_probes {
                 active.probes.attach(ebpf, active.runtime.pid)?;
             }
@@ -149,6 +152,7 @@ fn activate(
     runtime: PythonRuntime,
     maps: &[MemoryMap],
     depth_limit: u32,
+    probes: ProbeOptions,
 ) -> Result<ActivePython, Error> {
     let mut threads = ThreadMap::default();
     let known = threads.scan(&runtime).unwrap_or_default();
@@ -176,7 +180,7 @@ fn activate(
                     frames.into_iter().next().map(|frame| frame.function)
                 });
             let allocator = Some(classify(&object, &raw, malloc_name.as_deref()));
-            let plan = python_plan(runtime.pid, maps, &[&object, &mem]);
+            let plan = python_plan(runtime.pid, maps, &[&object, &mem], probes);
             (allocator, inlines_frees, ProbeSet::new(plan, &[]))
         }
         [object, mem, raw] => {

@@ -18,6 +18,9 @@ mod test_programs;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use elf_object::ElfObject;
+pub(crate) use segments::{file_offset_to_vaddr, vaddr_to_file_offset};
+
 use crate::frame::{Frame, FrameKind};
 use crate::process::maps::MemoryMap;
 use cache::BinaryCache;

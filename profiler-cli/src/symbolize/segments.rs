@@ -40,8 +40,8 @@ pub(crate) fn file_offset_to_vaddr(segments: &[LoadSegment], offset: u64) -> Opt
         .map(|segment| offset - segment.file_offset + segment.vaddr)
 }
 
-/// The offset in the file of ELF virtual address `vaddr`, from the PT_LOAD
-/// segment whose file bytes contain it.
+/// The offset in the file of the byte at ELF virtual address `vaddr`, when
+/// a PT_LOAD segment holds it in the file (not in its zero-filled tail).
 pub(crate) fn vaddr_to_file_offset(segments: &[LoadSegment], vaddr: u64) -> Option<u64> {
     segments
         .iter()
@@ -142,8 +142,15 @@ mod tests {
             file_offset_to_vaddr(&segments, file_offset(map, 0x7f0000202345)),
             Some(0x12345)
         );
-        assert_eq!(vaddr_to_file_offset(&segments, 0x12345), Some(0x2345));
-        assert_eq!(vaddr_to_file_offset(&segments, 0x900), None);
+    }
+
+    #[test]
+    fn vaddrs_go_back_to_the_file_offsets_they_came_from() {
+        for offset in [0x1139, 0x2de8 + 0x10] {
+            let vaddr = file_offset_to_vaddr(&PIE, offset).unwrap();
+            assert_eq!(vaddr_to_file_offset(&PIE, vaddr), Some(offset));
+        }
+        assert_eq!(vaddr_to_file_offset(&PIE, 0x10_0000), None);
     }
 
     #[test]

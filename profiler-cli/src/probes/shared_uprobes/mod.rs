@@ -53,10 +53,19 @@ pub struct ProbePoint {
     pub occurrence: u32,
 }
 
-/// One defined event and the keeper's perf event on it, which carries
-/// the program.
+/// The eBPF program an event runs: its name, its descriptor and the attach
+/// cookie it reads (`bpf_get_attach_cookie`).
+pub struct EventProgram<'a> {
+    pub name: &'static str,
+    pub fd: BorrowedFd<'a>,
+    pub cookie: u64,
+}
+
+/// One defined event, the keeper's perf event on it, and the link that
+/// runs the program on its hits (dropped first: fields drop in order).
 struct DefinedEvent {
     id: u64,
+    _program: OwnedFd,
     _kept: OwnedFd,
 }
 
@@ -92,27 +101,22 @@ impl SharedUprobes {
         })
     }
 
-    /// Puts `point` into process `pid`, with `program` (named `name`) run
-    /// on each hit; the event is defined, and the program attached through
-    /// the keeper, on first use. Closing the returned descriptor takes the
-    /// breakpoint out of the process again.
+    /// Puts `point` into process `pid`, with `program` run on each hit;
+    /// the event is defined, and the program attached through the keeper
+    /// with `program.cookie`, on first use. Closing the returned descriptor
+    /// takes the breakpoint out of the process again.
     pub fn attach(
         &mut self,
         point: &ProbePoint,
-        name: &'static str,
-        program: BorrowedFd,
+        program: &EventProgram,
         pid: u32,
     ) -> io::Result<OwnedFd> {
-        let id = self.event_id(point, name, program)?;
+        let id = self.event_id(point, program)?;
         perf_event::open_for_process(id, pid)
     }
 
-    fn event_id(
-        &mut self,
-        point: &ProbePoint,
-        program_name: &'static str,
-        program: BorrowedFd,
-    ) -> io::Result<u64> {
+    fn event_id(&mut self, point: &ProbePoint, program: &EventProgram) -> io::Result<u64> {
+        let program_name = program.name;
         let key = (point.clone(), program_name);
         if let Some(event) = self.events.get(&key) {
             return Ok(event.id);
@@ -142,8 +146,15 @@ impl SharedUprobes {
             .parse::<u64>()
             .map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))?;
         let kept = perf_event::open_for_process(id, self.keeper.pid())?;
-        perf_event::attach_program(&kept, program)?;
-        self.events.insert(key, DefinedEvent { id, _kept: kept });
+        let link = perf_event::attach_program(&kept, program.fd, program.cookie)?;
+        self.events.insert(
+            key,
+            DefinedEvent {
+                id,
+                _program: link,
+                _kept: kept,
+            },
+        );
         Ok(id)
     }
 }

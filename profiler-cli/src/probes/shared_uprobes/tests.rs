@@ -3,7 +3,7 @@
 //! while the target's event is open and stop once it is closed, and the
 //! group's events are gone from tracefs once it is dropped.
 
-use std::os::fd::AsFd as _;
+use std::os::fd::{AsFd as _, OwnedFd};
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -32,6 +32,14 @@ impl Drop for Target {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+fn free_enter(program: &OwnedFd) -> EventProgram<'_> {
+    EventProgram {
+        name: "free_enter",
+        fd: program.as_fd(),
+        cookie: 0,
     }
 }
 
@@ -73,10 +81,10 @@ fn a_target_event_comes_and_goes_while_the_uprobe_stays_defined() {
         .unwrap()
         .fd()
         .unwrap();
-    let program = program.try_clone().unwrap();
+    let program: OwnedFd = program.as_fd().try_clone_to_owned().unwrap();
     let before = hits(&ebpf);
     let event = shared
-        .attach(&point, "free_enter", program.as_fd(), target.0.id())
+        .attach(&point, &free_enter(&program), target.0.id())
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let attached = hits(&ebpf);
@@ -91,7 +99,7 @@ fn a_target_event_comes_and_goes_while_the_uprobe_stays_defined() {
     );
 
     let again = shared
-        .attach(&point, "free_enter", program.as_fd(), target.0.id())
+        .attach(&point, &free_enter(&program), target.0.id())
         .unwrap();
     std::thread::sleep(Duration::from_millis(100));
     assert!(hits(&ebpf) > detached, "a second attach sees frees again");
