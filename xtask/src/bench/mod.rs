@@ -22,7 +22,7 @@ mod summary;
 mod table;
 mod workloads;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, bail};
@@ -80,44 +80,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     let python = interpreter::find()?;
     let bench_dir = workspace::target_dir().join("bench");
-    let plan = Plan {
-        workloads: chosen(WORKLOADS, &args.workloads, |workload| workload.name),
-        // In the table's order; the baseline always runs.
-        modes: MODES
-            .iter()
-            .copied()
-            .filter(|mode| {
-                mode.is_baseline()
-                    || args.modes.is_empty()
-                    || args.modes.iter().any(|name| name == mode.name)
-            })
-            .collect(),
-        runs: usize::from(args.runs.unwrap_or(if args.quick { 1 } else { 5 })),
-        quick: args.quick,
-        size_factor: 1,
-        run_limit: Duration::from_secs(args.run_timeout),
-        scratch: bench_dir.join("scratch"),
-    };
-    // Growth mode over seconds, not in the quick run.
-    let steady_plan = Plan {
-        workloads: plan
-            .workloads
-            .iter()
-            .copied()
-            .filter(|workload| STEADY_STATE_WORKLOADS.contains(&workload.name))
-            .collect(),
-        modes: plan
-            .modes
-            .iter()
-            .copied()
-            .filter(|mode| STEADY_STATE_MODES.contains(&mode.name))
-            .collect(),
-        size_factor: STEADY_STATE_FACTOR,
-        ..plan.clone()
-    };
-    let run_steady = !args.quick
-        && !steady_plan.workloads.is_empty()
-        && steady_plan.modes.iter().any(|mode| !mode.is_baseline());
+    let (plan, steady_plan) = plans(args, &bench_dir.join("scratch"));
     let memray = if plan.modes.iter().any(Mode::uses_memray) {
         memray_venv::ensure(&python, &bench_dir.join("memray-venv"))
             .inspect_err(|error| eprintln!("bench: memray is not available: {error:#}"))
@@ -138,7 +101,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         python.display()
     );
     let matrix = matrix::run(&plan, &tools);
-    let steady = run_steady.then(|| {
+    let steady = steady_plan.map(|steady_plan| {
         eprintln!(
             "bench: steady state: growth mode at {STEADY_STATE_FACTOR}x the sizes, {} runs",
             steady_plan.runs
@@ -175,6 +138,49 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         eprintln!("bench: wrote {}", path.display());
     }
     fail_on_problems(&results)
+}
+
+/// The main plan, and the steady-state plan of growth mode over seconds
+/// (none in the quick run, or when the choices leave nothing of it).
+fn plans(args: &BenchArgs, scratch: &Path) -> (Plan, Option<Plan>) {
+    let plan = Plan {
+        workloads: chosen(WORKLOADS, &args.workloads, |workload| workload.name),
+        // In the table's order; the baseline always runs.
+        modes: MODES
+            .iter()
+            .copied()
+            .filter(|mode| {
+                mode.is_baseline()
+                    || args.modes.is_empty()
+                    || args.modes.iter().any(|name| name == mode.name)
+            })
+            .collect(),
+        runs: usize::from(args.runs.unwrap_or(if args.quick { 1 } else { 5 })),
+        quick: args.quick,
+        size_factor: 1,
+        run_limit: Duration::from_secs(args.run_timeout),
+        scratch: scratch.to_path_buf(),
+    };
+    let steady = Plan {
+        workloads: plan
+            .workloads
+            .iter()
+            .copied()
+            .filter(|workload| STEADY_STATE_WORKLOADS.contains(&workload.name))
+            .collect(),
+        modes: plan
+            .modes
+            .iter()
+            .copied()
+            .filter(|mode| STEADY_STATE_MODES.contains(&mode.name))
+            .collect(),
+        size_factor: STEADY_STATE_FACTOR,
+        ..plan.clone()
+    };
+    let run_steady = !args.quick
+        && !steady.workloads.is_empty()
+        && steady.modes.iter().any(|mode| !mode.is_baseline());
+    (plan, run_steady.then_some(steady))
 }
 
 /// The items of `all` whose names are in `names`, or all when none are.
