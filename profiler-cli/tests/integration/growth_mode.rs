@@ -19,6 +19,12 @@ const ROUNDS: &str = "50";
 const INTERVAL: &str = "0.25";
 /// Short fixtures need bursts more often than the default budget allows.
 const BUDGET: &str = "10%";
+/// The JSON cache's budget. A 12-second trace samples few of its 450-byte
+/// strings: since bursts stopped waiting for a grace period per probe they
+/// last as long as the budget allows, and at 10% pyenv 3.11 judged the
+/// cache line only `growing` in two runs of four; at 20% it was a leak in
+/// three of three (about 12 bursts).
+const JSON_CACHE_BUDGET: &str = "20%";
 
 const JSON_CACHE: Fixture = Fixture {
     file: "growth_json_cache.py",
@@ -44,9 +50,18 @@ const LTO_SMALL_OBJECTS: &str =
     "LTO build: inlined pymalloc allocations reach no probe, so small-object leaks are not sampled";
 
 fn run_growth(interpreter: &Interpreter, file: &str, report_path: &Path) -> Result<Report, String> {
+    run_growth_with(interpreter, file, BUDGET, report_path)
+}
+
+fn run_growth_with(
+    interpreter: &Interpreter,
+    file: &str,
+    budget: &str,
+    report_path: &Path,
+) -> Result<Report, String> {
     let script = interpreter.fixtures().join(file);
     let output = leakspy()
-        .args(["run", "--window", "1", "--overhead-budget", BUDGET, "-o"])
+        .args(["run", "--window", "1", "--overhead-budget", budget, "-o"])
         .arg(report_path)
         .arg("--")
         .args(interpreter.argv(&script))
@@ -102,7 +117,12 @@ fn on_growth_interpreters(
 
 fn leak_found(test: &str, fixture: &Fixture, gaps: &[(&str, &str)]) {
     on_growth_interpreters(test, gaps, |interpreter, path| {
-        let report = run_growth(interpreter, fixture.file, path)?;
+        let budget = if fixture.file == JSON_CACHE.file {
+            JSON_CACHE_BUDGET
+        } else {
+            BUDGET
+        };
+        let report = run_growth_with(interpreter, fixture.file, budget, path)?;
         check(&report, fixture)
     });
 }
