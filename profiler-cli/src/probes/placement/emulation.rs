@@ -52,12 +52,10 @@ fn is_register_push(instruction: &[u8]) -> bool {
 
 /// An unprefixed `jmp rel8/rel32`, `call rel32` or `jcc rel8/rel32`.
 fn is_relative_branch(instruction: &[u8]) -> bool {
-    match instruction {
-        [0xeb | 0x70..=0x7f, _] => true,
-        [0xe9 | 0xe8, _, _, _, _] => true,
-        [0x0f, 0x80..=0x8f, _, _, _, _] => true,
-        _ => false,
-    }
+    matches!(
+        instruction,
+        [0xeb | 0x70..=0x7f, _] | [0xe9 | 0xe8, _, _, _, _] | [0x0f, 0x80..=0x8f, _, _, _, _]
+    )
 }
 
 #[cfg(test)]

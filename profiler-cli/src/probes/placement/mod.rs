@@ -148,9 +148,10 @@ fn place_in_object(
     let windows: Vec<_> = found
         .iter()
         .map(|found| match found {
-            Some((vaddr, placement)) if placement.delta > 0 => vaddr + 1..=vaddr + placement.delta,
-            // An empty range: nothing to check.
-            _ => 1..=0,
+            Some((vaddr, placement)) if placement.delta > 0 => {
+                Some(vaddr + 1..=vaddr + placement.delta)
+            }
+            _ => None,
         })
         .collect();
     let jumps = code.jumps_into(&windows);
