@@ -33,7 +33,7 @@ const MAX_DUTY_CYCLE: f64 = 0.5;
 /// instruction the kernel emulates, and on one it single-steps
 /// (docs/probe-placement.md, measured with `cargo xtask probe-costs`).
 const EMULATED_HIT_COST: Duration = Duration::from_micros(2);
-const SINGLE_STEPPED_HIT_COST: Duration = Duration::from_micros(10);
+const SINGLE_STEPPED_HIT_COST: Duration = Duration::from_micros(7);
 /// The budget's share used while the process is not growing.
 const IDLE_SHARE: f64 = 1.0 / 3.0;
 
@@ -145,7 +145,7 @@ pub fn ratio(part: Duration, whole: Duration) -> f64 {
 mod tests {
     use super::*;
 
-    /// `n` hits on probes the kernel single-steps (10 µs each).
+    /// `n` hits on probes the kernel single-steps (7 µs each).
     fn single_stepped(n: u64) -> ProbeHits {
         ProbeHits {
             all: n,
@@ -162,13 +162,13 @@ mod tests {
     }
 
     #[test]
-    fn a_single_stepped_hit_costs_five_emulated_ones() {
+    fn single_stepped_hits_cost_three_and_a_half_emulated_ones() {
         let mixed = ProbeHits {
             all: 10,
             single_stepped: 4,
         };
-        assert_eq!(hit_cost(mixed), Duration::from_micros(4 * 10 + 6 * 2));
-        assert_eq!(hit_cost(single_stepped(1)), hit_cost(emulated(5)));
+        assert_eq!(hit_cost(mixed), Duration::from_micros(4 * 7 + 6 * 2));
+        assert_eq!(hit_cost(single_stepped(2)), hit_cost(emulated(7)));
     }
 
     #[test]
@@ -197,7 +197,7 @@ mod tests {
         let start = Instant::now();
         let mut stepped = BurstSchedule::new(0.03, start);
         let mut cheap = BurstSchedule::new(0.03, start);
-        // 10,000 hits in 100 ms: 100% busy single-stepped, 20% emulated.
+        // 10,000 hits in 100 ms: 70% busy single-stepped, 20% emulated.
         stepped.finished(
             start,
             Duration::from_millis(100),
@@ -205,7 +205,7 @@ mod tests {
             true,
         );
         cheap.finished(start, Duration::from_millis(100), emulated(10_000), true);
-        assert_eq!(stepped.length(), Duration::from_millis(30));
+        assert_eq!(stepped.length(), Duration::from_secs_f64(0.03 / 0.7));
         assert_eq!(cheap.length(), Duration::from_millis(150));
     }
 
@@ -213,9 +213,9 @@ mod tests {
     fn a_burst_that_overran_is_paid_for_by_a_longer_pause() {
         let start = Instant::now();
         let mut schedule = BurstSchedule::new(0.03, start);
-        // The detach took 2 s with the probes hot: 180,000 hits, 1.8 s of cost.
+        // The detach took 2 s with the probes hot: 900,000 hits, 1.8 s of cost.
         let end = start + Duration::from_secs(2);
-        schedule.finished(end, Duration::from_secs(2), single_stepped(180_000), true);
+        schedule.finished(end, Duration::from_secs(2), emulated(900_000), true);
         assert_eq!(schedule.next_start(), Some(end + Duration::from_secs(58)));
         let overhead = schedule.estimated_overhead(Duration::from_secs(60));
         assert!((overhead - 0.03).abs() < 1e-9, "{overhead}");

@@ -70,9 +70,10 @@ struct Placed {
     single_stepped: bool,
 }
 
-/// Places the sites of `plan` as `placement` says, keeping their order. A
-/// function that cannot be read keeps its sites where they are, counted
-/// as emulated.
+/// Places the sites of `plan` as `placement` says, keeping their order,
+/// each at a file offset. A function that cannot be read (or a symbol the
+/// object does not define) keeps its sites as they are, counted as
+/// emulated.
 pub fn place(plan: Vec<ProbeSite>, placement: ProbePlacement) -> Vec<ProbeSite> {
     let mut programs: HashMap<Function, Vec<&'static str>> = HashMap::new();
     let mut by_object: HashMap<PathBuf, Vec<Function>> = HashMap::new();
@@ -147,9 +148,10 @@ fn place_in_object(
     let windows: Vec<_> = found
         .iter()
         .map(|found| match found {
-            Some((vaddr, placement)) if placement.delta > 0 => vaddr + 1..=vaddr + placement.delta,
-            // An empty range: nothing to check.
-            _ => std::ops::RangeInclusive::new(1, 0),
+            Some((vaddr, placement)) if placement.delta > 0 => {
+                Some(vaddr + 1..=vaddr + placement.delta)
+            }
+            _ => None,
         })
         .collect();
     let jumps = code.jumps_into(&windows);
@@ -173,13 +175,10 @@ fn place_in_object(
             };
             let name = name.map_or_else(|| format!("the function at {vaddr:#x}"), String::from);
             log_placement(&name, &function.object, &placement);
-            let location = if placement.delta > 0 {
-                Location::FileOffset(code.file_offset(vaddr)? + placement.delta)
-            } else {
-                function.location.clone()
-            };
+            // A file offset even at the entry: aliases such as glibc's
+            // memalign and aligned_alloc then show as the one place they are.
             Some(Placed {
-                location,
+                location: Location::FileOffset(code.file_offset(vaddr)? + placement.delta),
                 single_stepped: !placement.emulated,
             })
         })

@@ -87,10 +87,10 @@ impl ObjectCode {
     }
 
     /// For each window, the first direct jump or call found whose target
-    /// lies in it.
-    pub fn jumps_into(&self, windows: &[RangeInclusive<u64>]) -> Vec<Option<JumpInto>> {
+    /// lies in it (None for no window).
+    pub fn jumps_into(&self, windows: &[Option<RangeInclusive<u64>>]) -> Vec<Option<JumpInto>> {
         let mut found = vec![None; windows.len()];
-        if windows.is_empty() {
+        if windows.iter().all(Option::is_none) {
             return found;
         }
         let mut instruction = Instruction::default();
@@ -107,7 +107,8 @@ impl ObjectCode {
                 }
                 let to = instruction.near_branch_target();
                 for (window, slot) in windows.iter().zip(found.iter_mut()) {
-                    if slot.is_none() && window.contains(&to) {
+                    if slot.is_none() && window.as_ref().is_some_and(|window| window.contains(&to))
+                    {
                         *slot = Some(JumpInto {
                             from: instruction.ip(),
                             to,
