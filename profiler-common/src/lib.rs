@@ -18,8 +18,8 @@ pub use allocation::{
 };
 pub use counters::{LossCounter, StackCounters};
 pub use growth::{
-    ActivityCounter, AnonymousMapping, FaultCounters, PAGE_SIZE, PendingRemap,
-    SINGLE_STEPPED_COOKIE, SampleSettings, TracedProcess,
+    ActivityCounter, AnonymousMapping, FaultCounters, PAGE_SAMPLE_EVERY, PAGE_SIZE, PendingRemap,
+    SINGLE_STEPPED_COOKIE, SampleSettings, TracedProcess, page_is_sampled, sampled_pages_bytes,
 };
 pub use python::{
     InstructionKind, MAX_PYTHON_FRAMES, NO_OFFSET, PythonFrame, PythonOffsets, ThreadIdKind,

@@ -126,7 +126,7 @@ pub fn mremap_exit(ctx: TracePointContext) -> u32 {
     }
     if address != call.address {
         let kept = call.old_length.min(call.new_length);
-        move_range(tgid, call.address, address, kept);
+        move_range(tgid, call.address, address, kept, capture_stack(&ctx));
     }
     let old_key = mapping_key(tgid, call.address);
     if let Some(mapping) = unsafe { ANONYMOUS_MAPPINGS.get(&old_key) }.copied() {

@@ -87,9 +87,11 @@ impl MemoryReader for ProcessMemory {
 }
 
 impl ProcessMemory {
-    /// The 8-byte words at `addresses`, None where one cannot be read.
-    /// Reads in batches of one system call per 1024 words.
-    pub fn read_words(&self, addresses: &[u64]) -> Vec<Option<u64>> {
+    /// The 8-byte words at `addresses`, None where one is not mapped.
+    /// Reads in batches of one system call per 1024 words. Fails as a whole
+    /// when the address space cannot be read at all (the process exited,
+    /// or is exiting, or may not be read): then no word says anything.
+    pub fn read_words(&self, addresses: &[u64]) -> Result<Vec<Option<u64>>, MemoryError> {
         const BATCH: usize = 1024;
         let mut words = vec![None; addresses.len()];
         let mut start = 0;
@@ -122,6 +124,17 @@ impl ProcessMemory {
                     0,
                 )
             };
+            if read < 0 {
+                let source = std::io::Error::last_os_error();
+                if source.raw_os_error() != Some(libc::EFAULT) {
+                    return Err(MemoryError {
+                        pid: self.pid,
+                        address: batch[0],
+                        len: 8,
+                        source,
+                    });
+                }
+            }
             // The kernel stops at the first word it cannot read: skip it.
             let whole = if read > 0 { read as usize / 8 } else { 0 };
             for (index, word) in buffer.iter().take(whole).enumerate() {
@@ -129,7 +142,7 @@ impl ProcessMemory {
             }
             start += whole.max(1).min(batch.len());
         }
-        words
+        Ok(words)
     }
 }
 
@@ -189,11 +202,23 @@ mod tests {
         let memory = ProcessMemory {
             pid: std::process::id(),
         };
-        let words = memory.read_words(&addresses);
+        let words = memory.read_words(&addresses).unwrap();
         assert_eq!(words[0], Some(0));
         assert_eq!(words[1499], Some(1499));
         assert_eq!(words[1500], None);
         assert_eq!(words[2999], Some(2999));
+    }
+
+    #[test]
+    fn words_of_a_process_that_is_gone_are_an_error_not_unmapped() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        let value: u64 = 7;
+        let error = ProcessMemory { pid }
+            .read_words(&[&value as *const u64 as u64])
+            .unwrap_err();
+        assert_eq!(error.source.raw_os_error(), Some(libc::ESRCH));
     }
 
     #[test]

@@ -182,7 +182,9 @@ impl<'a> Session<'a> {
             if deadline.is_some_and(|deadline| now >= deadline) {
                 return Ok(EndReason::DurationReached);
             }
-            if now >= self.window_started + self.config.window {
+            // After the exit stop took the last window, the target's memory
+            // goes away before its exit is reported: no window reads it.
+            if now >= self.window_started + self.config.window && !self.final_window_taken {
                 self.close_window(now, observer)?;
             }
             if self.growth.as_ref().is_some_and(|g| g.schedule.due(now))
@@ -505,9 +507,11 @@ impl<'a> Session<'a> {
         self.python.refresh_threads(&mut self.ebpf)?;
         let length = end.saturating_duration_since(self.window_started);
         let pool_size = self.pymalloc_pool_size();
+        let figures = status::figures(self.pid).unwrap_or_default();
         let (totals, evidence, growth) = match self.growth.as_mut() {
             Some(growth) => {
-                let window_growth = growth.close_window(&self.ebpf, length)?;
+                let window_growth =
+                    growth.close_window(&self.ebpf, length, figures.anon_rss_bytes)?;
                 // A finalizing interpreter frees what the program kept: the
                 // report shows memory as the program left it.
                 let finalizing = self
@@ -522,8 +526,12 @@ impl<'a> Session<'a> {
                         pool_size,
                     )?;
                 }
-                let (totals, evidence) =
-                    growth_totals::read(&self.ebpf, self.pid, &self.freed_blocks)?;
+                let (totals, evidence) = growth_totals::read(
+                    &self.ebpf,
+                    self.pid,
+                    &self.freed_blocks,
+                    &mut growth.chunk_headers,
+                )?;
                 (totals, Some(evidence), Some(window_growth))
             }
             None => {
@@ -560,7 +568,6 @@ impl<'a> Session<'a> {
         });
         let budget = (!observer.wants_report()).then_some(SYMBOLIZE_BUDGET);
         self.symbolize(budget)?;
-        let figures = status::figures(self.pid).unwrap_or_default();
         let gc = self
             .python
             .active()

@@ -65,7 +65,11 @@ impl FreedBlocks {
                 from_interpreter: live.source == AllocationSource::Interpreter as u32,
             })
             .collect();
-        let readings = read_blocks(&ProcessMemory { pid }, &blocks, pool_size);
+        // Once the target's address space is gone every read fails, and
+        // none of that is evidence: the blocks keep their standing.
+        let Ok(readings) = read_blocks(&ProcessMemory { pid }, &blocks, pool_size) else {
+            return Ok(());
+        };
         let mut still_recorded = HashMap::with_capacity(candidates.len());
         for (((key, live), block), reading) in candidates.iter().zip(&blocks).zip(&readings) {
             let identity = (key.address, live.timestamp_ns);

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use aya::Ebpf;
-use profiler_common::{ActivityCounter, PAGE_SIZE};
+use profiler_common::{ActivityCounter, sampled_pages_bytes};
 
 use crate::error::Error;
 use crate::probes::growth_maps::{self, Activity};
@@ -14,6 +14,7 @@ use crate::process::maps::MemoryMap;
 use crate::report::{GrowthSummary, WindowGrowth};
 use crate::session::bursts::{BurstSchedule, ratio};
 use crate::session::freed_blocks::FreedBlocks;
+use crate::session::growth_totals::ChunkHeaders;
 
 /// Growth mode's settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,8 +33,13 @@ pub struct GrowthMode {
     /// The counters when the last window closed, and the burst time then.
     at_window_start: Activity,
     probed_at_window_start: Duration,
-    /// Whether the last window gained more pages than it gave back.
+    /// Whether the last window gained more pages than it gave back, or
+    /// ended with more anonymous memory resident than it began with.
     growing: bool,
+    /// The target's anonymous RSS when the last window closed.
+    anon_rss_at_window_start: u64,
+    /// glibc's chunk headers of the mappings seen, read once each.
+    pub chunk_headers: ChunkHeaders,
 }
 
 impl GrowthMode {
@@ -57,6 +63,8 @@ impl GrowthMode {
             at_window_start: growth_maps::activity(ebpf)?,
             probed_at_window_start: Duration::ZERO,
             growing: false,
+            anon_rss_at_window_start: 0,
+            chunk_headers: ChunkHeaders::default(),
         })
     }
 
@@ -74,16 +82,27 @@ impl GrowthMode {
         self.growing
     }
 
-    /// What the window that ends now saw, `length` long.
-    pub fn close_window(&mut self, ebpf: &Ebpf, length: Duration) -> Result<WindowGrowth, Error> {
+    /// What the window that ends now saw, `length` long, with `anon_rss`
+    /// the target's anonymous RSS now. The followed pages are one in 16: a
+    /// slow leak may fault none of them in a window, and the RSS, exact if
+    /// coarse, still shows it growing.
+    pub fn close_window(
+        &mut self,
+        ebpf: &Ebpf,
+        length: Duration,
+        anon_rss: u64,
+    ) -> Result<WindowGrowth, Error> {
         let now = growth_maps::activity(ebpf)?;
         let delta = |counter| {
             now.get(counter)
                 .saturating_sub(self.at_window_start.get(counter))
         };
-        let faulted = delta(ActivityCounter::FaultedPages) * PAGE_SIZE;
-        let released = delta(ActivityCounter::ReleasedPages) * PAGE_SIZE;
-        self.growing = faulted > released;
+        let faulted = sampled_pages_bytes(delta(ActivityCounter::FaultedPages));
+        let released = sampled_pages_bytes(delta(ActivityCounter::ReleasedPages));
+        let rss_grew =
+            self.anon_rss_at_window_start != 0 && anon_rss > self.anon_rss_at_window_start;
+        self.growing = faulted > released || rss_grew;
+        self.anon_rss_at_window_start = anon_rss;
         let probed = self
             .schedule
             .probed
@@ -115,8 +134,8 @@ impl GrowthMode {
             samples_freed: activity.get(ActivityCounter::SamplesFreed),
             samples_reused: activity.get(ActivityCounter::SamplesReused),
             samples_gone_from_memory: freed.total(),
-            faulted_bytes: activity.get(ActivityCounter::FaultedPages) * PAGE_SIZE,
-            released_bytes: activity.get(ActivityCounter::ReleasedPages) * PAGE_SIZE,
+            faulted_bytes: sampled_pages_bytes(activity.get(ActivityCounter::FaultedPages)),
+            released_bytes: sampled_pages_bytes(activity.get(ActivityCounter::ReleasedPages)),
         }
     }
 }

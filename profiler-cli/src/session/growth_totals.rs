@@ -13,7 +13,8 @@ use std::collections::{HashMap, HashSet};
 
 use aya::Ebpf;
 use profiler_common::{
-    AllocationKey, AnonymousMapping, FaultCounters, LiveAllocation, PAGE_SIZE, StackCounters,
+    AllocationKey, AnonymousMapping, FaultCounters, LiveAllocation, StackCounters,
+    sampled_pages_bytes,
 };
 
 use crate::error::Error;
@@ -34,11 +35,52 @@ pub fn is_mmapped_chunk(size_field: u64, length: u64) -> bool {
     size_field & IS_MMAPPED != 0 && size_field & !CHUNK_FLAGS == length
 }
 
+/// The chunk-size word of each mapping seen, by (address, time mapped).
+/// It never changes while the mapping lives, so each is read once; and the
+/// mappings keep their owner after the target's memory can no longer be
+/// read, as in the window that closes when it exits.
+#[derive(Debug, Default)]
+pub struct ChunkHeaders {
+    known: HashMap<(u64, u64), Option<u64>>,
+}
+
+impl ChunkHeaders {
+    /// The header word of each of `mappings`, None where it is unmapped or
+    /// could not be read.
+    fn of(&mut self, pid: u32, mappings: &[(AllocationKey, AnonymousMapping)]) -> Vec<Option<u64>> {
+        let identity = |(key, mapping): &(AllocationKey, AnonymousMapping)| {
+            (key.address, mapping.timestamp_ns)
+        };
+        let unknown: Vec<u64> = mappings
+            .iter()
+            .filter(|entry| !self.known.contains_key(&identity(entry)))
+            .map(|(key, _)| key.address + SIZE_FIELD)
+            .collect();
+        if let Ok(words) = (ProcessMemory { pid }).read_words(&unknown) {
+            let mut words = words.into_iter();
+            for entry in mappings {
+                if let std::collections::hash_map::Entry::Vacant(slot) =
+                    self.known.entry(identity(entry))
+                {
+                    slot.insert(words.next().flatten());
+                }
+            }
+        }
+        let current: HashSet<_> = mappings.iter().map(identity).collect();
+        self.known.retain(|identity, _| current.contains(identity));
+        mappings
+            .iter()
+            .map(|entry| self.known.get(&identity(entry)).copied().flatten())
+            .collect()
+    }
+}
+
 /// Each stack's totals and evidence at a window's end.
 pub fn read(
     ebpf: &Ebpf,
     pid: u32,
     freed: &FreedBlocks,
+    chunk_headers: &mut ChunkHeaders,
 ) -> Result<(HashMap<u64, StackCounters>, GrowthEvidence), Error> {
     let mut totals = kernel_maps::stack_counters(ebpf)?;
     freed.credit(&mut totals);
@@ -46,12 +88,7 @@ pub fn read(
         .into_iter()
         .filter(|(key, _)| key.tgid == pid)
         .collect();
-    let headers = ProcessMemory { pid }.read_words(
-        &mappings
-            .iter()
-            .map(|(key, _)| key.address + SIZE_FIELD)
-            .collect::<Vec<_>>(),
-    );
+    let headers = chunk_headers.of(pid, &mappings);
     let readings = GrowthReadings {
         pid,
         totals,
@@ -121,7 +158,7 @@ impl GrowthReadings {
         for (id, faults) in faults {
             let pages = faults.faulted_pages.saturating_sub(faults.released_pages);
             if pages > 0 {
-                evidence.fault_bytes.insert(id, pages * PAGE_SIZE);
+                evidence.fault_bytes.insert(id, sampled_pages_bytes(pages));
             }
         }
         (totals, evidence)
@@ -131,6 +168,7 @@ impl GrowthReadings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use profiler_common::{PAGE_SAMPLE_EVERY, PAGE_SIZE};
 
     #[test]
     fn a_glibc_mmapped_chunk_header_owns_its_mapping() {
@@ -148,6 +186,42 @@ mod tests {
             !is_mmapped_chunk(0, 0x100000),
             "a pymalloc arena starts with a pool"
         );
+    }
+
+    #[test]
+    fn chunk_headers_are_read_once_and_outlive_the_target() {
+        let words: [u64; 2] = [0, 0x21000 | IS_MMAPPED];
+        let mapping = |address, timestamp_ns| {
+            (
+                AllocationKey {
+                    tgid: 0,
+                    _pad: 0,
+                    address,
+                },
+                AnonymousMapping {
+                    length: 0x21000,
+                    stack_id: 1,
+                    timestamp_ns,
+                },
+            )
+        };
+        let here = mapping(words.as_ptr() as u64, 5);
+        let mut headers = ChunkHeaders::default();
+        assert_eq!(
+            headers.of(std::process::id(), &[here]),
+            vec![Some(words[1])]
+        );
+        let mut exited = std::process::Command::new("true").spawn().unwrap();
+        let gone = exited.id();
+        exited.wait().unwrap();
+        let later = mapping(0x5000_0000, 6);
+        assert_eq!(
+            headers.of(gone, &[here, later]),
+            vec![Some(words[1]), None],
+            "the header read before the exit is kept; the new one is unknown"
+        );
+        headers.of(gone, &[later]);
+        assert!(headers.known.is_empty(), "unmapped ones are forgotten");
     }
 
     #[test]
@@ -201,6 +275,9 @@ mod tests {
         );
         assert!(!totals.contains_key(&2), "an arena names no owner");
         assert_eq!(evidence.mapped_bytes, HashMap::from([(1, 0x21000)]));
-        assert_eq!(evidence.fault_bytes, HashMap::from([(3, 3 * PAGE_SIZE)]));
+        assert_eq!(
+            evidence.fault_bytes,
+            HashMap::from([(3, 3 * PAGE_SIZE * PAGE_SAMPLE_EVERY)])
+        );
     }
 }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::frame::Frame;
 use crate::report::{
     self, Evidence, EvidenceBasis, GrowthSummary, Mode, Report, Stack, Target, Totals, Verdict,
+    Window,
 };
 use crate::session::stack_symbols::StackSymbols;
 use crate::session::windows::{StackHistory, WindowRecorder};
@@ -57,10 +58,22 @@ pub fn build_report(
         .filter(|(_, _, _, basis, _)| *basis != Some(EvidenceBasis::Faults))
         .map(|(_, _, _, _, series)| series.last().copied().unwrap_or(0))
         .sum();
+    let sampled_windows = sampled_windows(recorder.windows());
     let mut stacks: Vec<Stack> = judged
         .into_iter()
         .map(|(id, frames, history, basis, series)| {
-            let trend = trend::analyze(&series, facts.window_seconds, all_live);
+            // Faults are counted by page, not by allocation, and in every
+            // window; sampled blocks only in windows with a burst.
+            let trend = if basis == Some(EvidenceBasis::Faults) {
+                trend::analyze(&series, facts.window_seconds, all_live)
+            } else {
+                trend::analyze_with_allocations(
+                    &pick(&series, &sampled_windows),
+                    Some(&pick(&history.allocations, &sampled_windows)),
+                    facts.window_seconds,
+                    all_live,
+                )
+            };
             let verdict = match (basis, trend.verdict) {
                 (Some(EvidenceBasis::Faults), Verdict::Leak) => Verdict::Growing,
                 (_, verdict) => verdict,
@@ -115,6 +128,37 @@ pub fn build_report(
     }
 }
 
+/// The windows whose ends a stack's allocations are judged at: in growth
+/// mode those in which a burst sampled (a window without one brings no
+/// news of any stack's blocks, but for the deaths the next one shows as
+/// well), every window otherwise.
+fn sampled_windows(windows: &[Window]) -> Vec<usize> {
+    let sampled: Vec<usize> = windows
+        .iter()
+        .enumerate()
+        .filter(|(_, window)| {
+            window
+                .growth
+                .as_ref()
+                .is_none_or(|growth| growth.duty_cycle > 0.0)
+        })
+        .map(|(index, _)| index)
+        .collect();
+    if sampled.is_empty() {
+        (0..windows.len()).collect()
+    } else {
+        sampled
+    }
+}
+
+/// The values of `series` at `indices`.
+fn pick(series: &[u64], indices: &[usize]) -> Vec<u64> {
+    indices
+        .iter()
+        .filter_map(|&index| series.get(index).copied())
+        .collect()
+}
+
 /// What a growth-mode stack is judged on: its sampled blocks, or, when
 /// none was sampled, the pages it touched first.
 fn evidence_basis(history: &StackHistory) -> EvidenceBasis {
@@ -144,4 +188,37 @@ fn merge_by_frames(
         .into_iter()
         .map(|(frames, (id, history))| (id, frames, history))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::WindowGrowth;
+
+    fn window(duty_cycle: Option<f64>) -> Window {
+        Window {
+            start: 0.0,
+            end: 1.0,
+            rss_bytes: 0,
+            anon_rss_bytes: 0,
+            threads: 1,
+            gc: None,
+            growth: duty_cycle.map(|duty_cycle| WindowGrowth {
+                faulted_bytes: 0,
+                released_bytes: 0,
+                duty_cycle,
+            }),
+        }
+    }
+
+    #[test]
+    fn sampled_stacks_are_judged_at_the_windows_with_a_burst() {
+        let windows = [Some(0.0), Some(0.4), Some(0.0), Some(0.3)].map(window);
+        let picked = sampled_windows(&windows);
+        assert_eq!(picked, vec![1, 3]);
+        assert_eq!(pick(&[10, 20, 20, 35], &picked), vec![20, 35]);
+        // Precise mode, and growth mode without a single burst: all.
+        assert_eq!(sampled_windows(&[None, None].map(window)), vec![0, 1]);
+        assert_eq!(sampled_windows(&[Some(0.0); 2].map(window)), vec![0, 1]);
+    }
 }

@@ -15,6 +15,9 @@ pub struct StackHistory {
     pub counters: StackCounters,
     /// Live bytes at the end of each window, one entry per window.
     pub series: Vec<u64>,
+    /// Allocations counted from the start of tracing to the end of each
+    /// window, one entry per window.
+    pub allocations: Vec<u64>,
     /// Growth mode: bytes of pages this stack touched first and that are
     /// still mapped, at the end of each window (empty in precise mode).
     pub fault_series: Vec<u64>,
@@ -37,6 +40,7 @@ impl StackHistory {
     pub fn zero(windows: usize) -> Self {
         StackHistory {
             series: vec![0; windows],
+            allocations: vec![0; windows],
             ..StackHistory::default()
         }
     }
@@ -48,6 +52,9 @@ impl StackHistory {
         self.counters.freed_bytes += other.counters.freed_bytes;
         self.counters.freed_count += other.counters.freed_count;
         for (sum, value) in self.series.iter_mut().zip(&other.series) {
+            *sum += value;
+        }
+        for (sum, value) in self.allocations.iter_mut().zip(&other.allocations) {
             *sum += value;
         }
         if self.fault_series.len() < other.fault_series.len() {
@@ -111,6 +118,7 @@ impl WindowRecorder {
         for (id, history) in &mut self.stacks {
             let live = history.live_bytes();
             history.series.push(live);
+            history.allocations.push(history.counters.alloc_count);
             if let Some(evidence) = evidence {
                 history.fault_series.resize(earlier_windows, 0);
                 history
@@ -172,6 +180,8 @@ mod tests {
         let stacks = recorder.stacks();
         assert_eq!(stacks[&1].series, vec![64, 64]);
         assert_eq!(stacks[&2].series, vec![0, 32]);
+        assert_eq!(stacks[&1].allocations, vec![8, 16]);
+        assert_eq!(stacks[&2].allocations, vec![0, 4]);
         assert_eq!(stacks[&1].live_count(), 8);
         assert_eq!(recorder.windows().len(), 2);
     }

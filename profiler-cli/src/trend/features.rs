@@ -7,6 +7,11 @@
 //! Steadiness leaves that tail out, so a leak followed by an idle tail is
 //! still steady; a tail so long that fewer than two rises remain in the
 //! judged part is no leak.
+//!
+//! When the stack's allocations per window are known, the steps since its
+//! last rise in which it allocated and still did not grow are counted too:
+//! memory handed out and given back as fast, a bounded cache that evicts
+//! as it fills. An idle stack does not allocate, so idling never counts.
 
 use super::kendall::mann_kendall;
 use super::theil_sen::median_pairwise_slope;
@@ -43,15 +48,26 @@ pub struct Features {
     /// Steps at the end of the judged part in which live bytes did not
     /// change.
     pub flat_tail: usize,
+    /// Steps of the judged part after its last rise in which the stack
+    /// allocated but live bytes did not rise; 0 when its allocations are
+    /// not known.
+    pub allocating_without_growth: usize,
 }
 
 impl Features {
     /// Measures `series`, the live bytes at the end of each window, after
     /// the implicit 0 at the start of tracing.
     pub fn of(series: &[u64]) -> Features {
+        Features::with_allocations(series, None)
+    }
+
+    /// Measures `series` knowing `allocations`, the stack's allocations
+    /// counted from the start of tracing to the end of each window.
+    pub fn with_allocations(series: &[u64], allocations: Option<&[u64]>) -> Features {
         let points: Vec<u64> = std::iter::once(0).chain(series.iter().copied()).collect();
         let judged_points = points.len().div_ceil(2).max(JUDGED_MIN_STEPS + 1);
-        let judged = &points[points.len().saturating_sub(judged_points)..];
+        let judged_start = points.len().saturating_sub(judged_points);
+        let judged = &points[judged_start..];
         let flat_tail = judged
             .windows(2)
             .rev()
@@ -75,8 +91,26 @@ impl Features {
             steadiness,
             came_back: largest_fall_share(judged),
             flat_tail,
+            allocating_without_growth: allocations.map_or(0, |allocations| {
+                let counts: Vec<u64> = std::iter::once(0)
+                    .chain(allocations.iter().copied())
+                    .collect();
+                allocating_since_last_rise(judged, counts.get(judged_start..).unwrap_or(&[]))
+            }),
         }
     }
+}
+
+/// The steps after the last rise of `points` in which `counts` (the
+/// allocations up to each point) went up.
+fn allocating_since_last_rise(points: &[u64], counts: &[u64]) -> usize {
+    points
+        .windows(2)
+        .zip(counts.windows(2))
+        .rev()
+        .take_while(|(live, _)| live[1] <= live[0])
+        .filter(|(_, allocated)| allocated[1] > allocated[0])
+        .count()
 }
 
 /// The largest fall from an earlier high, as a share of that high.
@@ -131,6 +165,21 @@ mod tests {
         assert_eq!(features.rises, 2);
         assert!((features.steadiness - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(Features::of(&[9, 5, 4, 3]).steadiness, 0.0);
+    }
+
+    #[test]
+    fn allocating_without_growth_counts_busy_steps_after_the_last_rise() {
+        // Judged: [40, 50, 50, 50, 50] with allocations [4, 5, 6, 6, 7]:
+        // after the rise to 50, two steps allocated, one idled.
+        let series = [10, 20, 30, 40, 50, 50, 50, 50];
+        let allocations = [1, 2, 3, 4, 5, 6, 6, 7];
+        let features = Features::with_allocations(&series, Some(&allocations));
+        assert_eq!(features.allocating_without_growth, 2);
+        assert_eq!(Features::of(&series).allocating_without_growth, 0);
+        // An idle tail allocates nothing.
+        let idle = [1, 2, 3, 4, 5, 5, 5, 5];
+        let features = Features::with_allocations(&series, Some(&idle));
+        assert_eq!(features.allocating_without_growth, 0);
     }
 
     #[test]

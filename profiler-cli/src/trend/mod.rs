@@ -9,7 +9,9 @@
 //! steps), so growth early in the trace that has since stopped, such as a
 //! cache filling up, is not a leak, while a leak followed by idle windows
 //! before the target exits still is, as long as two rises remain in that
-//! half. The age of live memory would help too; see [`age`] for that hook.
+//! half. A stack that keeps allocating after its last rise without growing
+//! has levelled off, and is no leak either. The age of live memory would
+//! help too; see [`age`] for that hook.
 
 pub mod age;
 mod features;
@@ -41,7 +43,19 @@ pub struct Trend {
 /// `window_seconds`) of one stack, given the live bytes of all stacks
 /// together.
 pub fn analyze(series: &[u64], window_seconds: f64, all_stacks_live_bytes: u64) -> Trend {
-    let features = Features::of(series);
+    analyze_with_allocations(series, None, window_seconds, all_stacks_live_bytes)
+}
+
+/// [`analyze`], knowing the stack's allocations counted from the start of
+/// tracing to the end of each window, which tell a stack that levelled off
+/// while still allocating from one that idles.
+pub fn analyze_with_allocations(
+    series: &[u64],
+    allocations: Option<&[u64]>,
+    window_seconds: f64,
+    all_stacks_live_bytes: u64,
+) -> Trend {
+    let features = Features::with_allocations(series, allocations);
     let (verdict, confidence) = rule::judge(&features, all_stacks_live_bytes);
     let growth_bytes_per_min = if window_seconds.is_finite() && window_seconds > 0.0 {
         features.slope_per_window / window_seconds * 60.0

@@ -19,6 +19,9 @@ pub const LEAK_MIN_STEADINESS: f64 = 0.5;
 /// Leaked memory does not come back: no fall from an earlier high by more
 /// than this share of it.
 pub const LEAK_MAX_CAME_BACK: f64 = 0.05;
+/// A stack that allocated in this many steps since its last rise without
+/// growing has levelled off, as a full cache that evicts does: no leak.
+pub const LEVELLED_OFF_STEPS: usize = 2;
 /// A leak must hold at least this many bytes...
 pub const MATERIAL_MIN_BYTES: u64 = 4096;
 /// ...and at least this percentage of all stacks' live bytes.
@@ -32,9 +35,10 @@ pub const MATERIAL_PERCENT: u64 = 1;
 ///   [`TREND_MIN_STRENGTH`] and significance at least
 ///   [`LEAK_MIN_SIGNIFICANCE`]; at least [`LEAK_MIN_RISES`] steps rose, and
 ///   at least [`LEAK_MIN_STEADINESS`] of those from the first rise on; it
-///   never came back by more than [`LEAK_MAX_CAME_BACK`]; and the last
-///   value is material (at least [`MATERIAL_MIN_BYTES`] and
-///   [`MATERIAL_PERCENT`]% of all).
+///   never came back by more than [`LEAK_MAX_CAME_BACK`]; it did not level
+///   off (allocate in [`LEVELLED_OFF_STEPS`] steps since its last rise
+///   without growing); and the last value is material (at least
+///   [`MATERIAL_MIN_BYTES`] and [`MATERIAL_PERCENT`]% of all).
 /// - `growing`: it rose with that strength, but the rest does not hold.
 /// - `churn`: it did not, and the last value is below [`MATERIAL_MIN_BYTES`].
 /// - `stable`: it did not otherwise.
@@ -49,7 +53,8 @@ pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
     let trending = rose && f.strength >= TREND_MIN_STRENGTH;
     let significant = f.significance >= LEAK_MIN_SIGNIFICANCE;
     let steady = f.rises >= LEAK_MIN_RISES && f.steadiness >= LEAK_MIN_STEADINESS;
-    let kept = f.came_back <= LEAK_MAX_CAME_BACK;
+    let kept =
+        f.came_back <= LEAK_MAX_CAME_BACK && f.allocating_without_growth < LEVELLED_OFF_STEPS;
     let material = f.last >= MATERIAL_MIN_BYTES
         && u128::from(f.last) * 100
             >= u128::from(all_stacks_live_bytes) * u128::from(MATERIAL_PERCENT);
@@ -93,6 +98,7 @@ mod tests {
             steadiness: 1.0,
             came_back: 0.0,
             flat_tail: 0,
+            allocating_without_growth: 0,
         }
     }
 
@@ -117,6 +123,10 @@ mod tests {
             },
             Features {
                 came_back: 0.06,
+                ..leak()
+            },
+            Features {
+                allocating_without_growth: 2,
                 ..leak()
             },
         ];
@@ -158,6 +168,7 @@ mod tests {
             steadiness: 0.0,
             came_back: 0.0,
             flat_tail: 0,
+            allocating_without_growth: 0,
         };
         assert_eq!(judge(&nothing, 0), (Verdict::Churn, 0.0));
         let broken = Features {

@@ -1,7 +1,7 @@
 //! The trend on synthetic series shaped like real programs: leaks, caches,
 //! garbage-collector sawtooths, spikes and noise.
 
-use super::analyze;
+use super::{analyze, analyze_with_allocations};
 use crate::report::Verdict;
 
 const KIB: u64 = 1024;
@@ -105,6 +105,23 @@ fn a_cache_that_fills_and_stops_is_not_a_leak() {
     // Only one of the last three steps rises: growing, not yet a leak.
     let series = [3 * MIB, 3 * MIB, 3 * MIB, 4 * MIB];
     assert_eq!(verdict(&series, 10 * MIB), Verdict::Growing);
+}
+
+#[test]
+fn a_cache_that_fills_late_and_keeps_evicting_is_not_a_leak() {
+    // Seen on a loaded machine: a slow start-up, the cache filling in the
+    // judged half, then two windows of evicting (allocating 100 entries a
+    // window, live bytes flat) and two idle ones as the target exits.
+    let mut series = vec![0; 6];
+    series.extend([400 * KIB, 1200 * KIB, 1500 * KIB, 1600 * KIB]);
+    series.extend([1600 * KIB; 4]);
+    let allocations: Vec<u64> = [0, 0, 0, 0, 0, 0, 100, 300, 400, 500, 600, 700, 700, 700].into();
+    let trend = analyze_with_allocations(&series, Some(&allocations), WINDOW, 2 * MIB);
+    assert_eq!(trend.verdict, Verdict::Growing, "{trend:?}");
+    // The same live bytes from a stack that stopped allocating: idling.
+    let idle: Vec<u64> = [0, 0, 0, 0, 0, 0, 100, 300, 400, 400, 400, 400, 400, 400].into();
+    let trend = analyze_with_allocations(&series, Some(&idle), WINDOW, 2 * MIB);
+    assert_eq!(trend.verdict, Verdict::Leak, "{trend:?}");
 }
 
 #[test]

@@ -8,7 +8,8 @@ use leakspy::frame::FrameKind;
 use leakspy::report::{self, Report, Verdict};
 
 use crate::support::{
-    c_fixture, fixtures_dir, leakspy, marker_line, privileged, record_waiting_target,
+    PRECISE_RECORD, c_fixture, fixtures_dir, leakspy, marker_line, privileged,
+    record_waiting_target,
 };
 
 const ROUNDS: u64 = 12;
@@ -120,6 +121,7 @@ fn record_attaches_to_a_running_process() {
         "--wait-stdin".into(),
     ];
     let dir = tempfile::tempdir().unwrap();
-    let report = record_waiting_target(&argv, &dir.path().join("record.json")).unwrap();
+    let report =
+        record_waiting_target(&argv, PRECISE_RECORD, &dir.path().join("record.json")).unwrap();
     check_leak_report(&report);
 }

@@ -8,7 +8,9 @@ use leakspy::frame::FrameKind;
 use leakspy::report::{self, Report, Verdict};
 
 use crate::interpreters::{Interpreter, available};
-use crate::support::{fixtures_dir, leakspy, marker_line, privileged, record_waiting_target};
+use crate::support::{
+    PRECISE_RECORD, fixtures_dir, leakspy, marker_line, privileged_sharing, record_waiting_target,
+};
 
 const ROUNDS: &str = "20";
 const INTERVAL: &str = "0.25";
@@ -173,7 +175,7 @@ fn on_interpreters(
     gaps: &[KnownGap],
     attempt: impl Fn(&Interpreter, &Path) -> Result<(), String>,
 ) {
-    let Some(_guard) = privileged(test) else {
+    let Some(_guard) = privileged_sharing(test) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -267,7 +269,8 @@ fn record_attaches_to_running_interpreters() {
         |interpreter, path| {
             let mut argv = interpreter.argv(&interpreter.fixtures().join(MAIN_THREAD.file));
             argv.extend([ROUNDS.into(), INTERVAL.into(), "--wait-stdin".into()]);
-            record_waiting_target(&argv, path).and_then(|report| check(&report, &MAIN_THREAD))
+            record_waiting_target(&argv, PRECISE_RECORD, path)
+                .and_then(|report| check(&report, &MAIN_THREAD))
         },
     );
 }
@@ -285,7 +288,7 @@ type AllocatorCase = (
 /// and the leak is found whichever it is.
 #[test]
 fn the_allocator_in_use_is_named() {
-    let Some(_guard) = privileged("the_allocator_in_use_is_named") else {
+    let Some(_guard) = privileged_sharing("the_allocator_in_use_is_named") else {
         return;
     };
     let interpreters = available();

@@ -4,17 +4,47 @@
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, Stdio};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use leakspy::report::Report;
 
-/// Privileged tests attach probes and count the kernel's BPF programs, so
-/// they run one at a time.
-static PRIVILEGED: Mutex<()> = Mutex::new(());
+/// Privileged tests attach probes, and some count the kernel's BPF
+/// programs or need the machine quiet (growth mode's timing), so most run
+/// alone. Precise-mode runs that only read their own report may share it.
+static PRIVILEGED: RwLock<()> = RwLock::new(());
 
-/// Returns a guard when this machine can run privileged tests. Otherwise
-/// prints why and returns None, or panics when CI=true.
-pub fn privileged(test: &str) -> Option<MutexGuard<'static, ()>> {
+/// The right to run a privileged test, alone or beside others that share.
+pub enum Privileged {
+    Alone(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
+    Shared(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
+}
+
+/// Returns a guard, held while no other privileged test runs, when this
+/// machine can run privileged tests. Otherwise prints why and returns
+/// None, or panics when CI=true.
+pub fn privileged(test: &str) -> Option<Privileged> {
+    can_run_privileged(test).then(|| {
+        Privileged::Alone(
+            PRIVILEGED
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    })
+}
+
+/// [`privileged`], for a test that may run beside others that share: it
+/// only reads its own report, and its verdicts do not depend on timing.
+pub fn privileged_sharing(test: &str) -> Option<Privileged> {
+    can_run_privileged(test).then(|| {
+        Privileged::Shared(
+            PRIVILEGED
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    })
+}
+
+fn can_run_privileged(test: &str) -> bool {
     let reason = if unsafe { libc::geteuid() } != 0 {
         Some("not running as root")
     } else if !Path::new("/sys/bus/event_source/devices/uprobe").exists() {
@@ -28,13 +58,9 @@ pub fn privileged(test: &str) -> Option<MutexGuard<'static, ()>> {
             "{test}: cannot run privileged test under CI: {reason}"
         );
         eprintln!("SKIPPED {test}: {reason}");
-        return None;
+        return false;
     }
-    Some(
-        PRIVILEGED
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()),
-    )
+    true
 }
 
 /// The repository's tests/fixtures folder.
@@ -133,10 +159,18 @@ pub fn rest_of(mut reader: impl std::io::Read) -> String {
     text
 }
 
+/// `record`'s options for precise mode, with short windows.
+pub const PRECISE_RECORD: &[&str] = &["--mode", "precise", "--window", "0.5"];
+
 /// Starts `argv` (a fixture that prints a line, then waits for one on
-/// stdin), attaches `leakspy record` to it, lets it go, and waits for both.
-/// Returns the report leakspy wrote to `report_path`.
-pub fn record_waiting_target(argv: &[String], report_path: &Path) -> Result<Report, String> {
+/// stdin), attaches `leakspy record` to it with `options` (the mode and its
+/// settings), lets it go, and waits for both. Returns the report leakspy
+/// wrote to `report_path`.
+pub fn record_waiting_target(
+    argv: &[String],
+    options: &[&str],
+    report_path: &Path,
+) -> Result<Report, String> {
     let mut target = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::piped())
@@ -151,16 +185,9 @@ pub fn record_waiting_target(argv: &[String], report_path: &Path) -> Result<Repo
         .map_err(|error| error.to_string())?;
     let mut command = leakspy();
     command
-        .args([
-            "record",
-            "--mode",
-            "precise",
-            "--window",
-            "0.5",
-            "--pid",
-            &target.id().to_string(),
-            "-o",
-        ])
+        .arg("record")
+        .args(options)
+        .args(["--pid", &target.id().to_string(), "-o"])
         .arg(report_path);
     let (tracer, stderr) = start_tracing(command);
     // Attached: let the target start.

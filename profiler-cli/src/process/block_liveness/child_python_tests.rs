@@ -83,8 +83,8 @@ fn kept_blocks_live_and_freed_or_reused_blocks_die() {
     let memory = ProcessMemory { pid: child.id() };
 
     // Sampled: their fingerprints at first sight.
-    let first_kept: Vec<_> = read_blocks(&memory, &kept, POOL_SIZE);
-    let first_freed: Vec<_> = read_blocks(&memory, &freed, POOL_SIZE);
+    let first_kept: Vec<_> = read_blocks(&memory, &kept, POOL_SIZE).unwrap();
+    let first_freed: Vec<_> = read_blocks(&memory, &freed, POOL_SIZE).unwrap();
     for (block, reading) in kept
         .iter()
         .chain(&freed)
@@ -96,7 +96,7 @@ fn kept_blocks_live_and_freed_or_reused_blocks_die() {
     writeln!(stdin, "go").unwrap();
     assert_eq!(read_line(&mut stdout).trim(), "swapped");
     let verdicts = |group: &[RecordedBlock], first: &[super::BlockReading]| {
-        let now = read_blocks(&memory, group, POOL_SIZE);
+        let now = read_blocks(&memory, group, POOL_SIZE).unwrap();
         group
             .iter()
             .zip(now.iter().zip(first))

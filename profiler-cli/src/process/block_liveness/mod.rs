@@ -15,10 +15,9 @@
 //! and an unchanged fingerprint is weak evidence of life: such blocks
 //! only die by a free or reuse seen in a later burst.
 
-use crate::process::memory::ProcessMemory;
 use std::collections::HashMap;
 
-use crate::process::memory::MemoryReader as _;
+use crate::process::memory::{MemoryError, MemoryReader as _, ProcessMemory};
 use crate::python::pymalloc_evidence::{PYMALLOC_MAX_BLOCK, on_free_list, pool_base};
 
 /// The words of a block that carry an object's type, with and without a
@@ -81,13 +80,15 @@ pub fn judge(
 }
 
 /// Reads `blocks` in a few batched passes, and each pymalloc pool they
-/// lie in once (`pool_size` bytes).
+/// lie in once (`pool_size` bytes). Fails when the address space itself is
+/// gone, as when the target has exited: an unreadable block then says
+/// nothing about its own death.
 pub fn read_blocks(
     memory: &ProcessMemory,
     blocks: &[RecordedBlock],
     pool_size: u64,
-) -> Vec<BlockReading> {
-    let firsts = memory.read_words(&blocks.iter().map(|b| b.address).collect::<Vec<_>>());
+) -> Result<Vec<BlockReading>, MemoryError> {
+    let firsts = memory.read_words(&blocks.iter().map(|b| b.address).collect::<Vec<_>>())?;
     let mut pools: HashMap<u64, Option<Vec<u8>>> = HashMap::new();
     let free: Vec<Option<bool>> = blocks
         .iter()
@@ -116,20 +117,20 @@ pub fn read_blocks(
             .iter()
             .map(|b| fingerprint_at(b, 8))
             .collect::<Vec<_>>(),
-    );
+    )?;
     let far = memory.read_words(
         &blocks
             .iter()
             .map(|b| fingerprint_at(b, 24))
             .collect::<Vec<_>>(),
-    );
-    (0..blocks.len())
+    )?;
+    Ok((0..blocks.len())
         .map(|index| BlockReading {
             first: firsts[index],
             on_free_list: free[index],
             fingerprint: Some([near[index].unwrap_or(0), far[index].unwrap_or(0)]),
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
