@@ -1,7 +1,7 @@
-//! Growth mode's detection: every page fault of the traced process claims
-//! the page for the stack that touched it first (`page_owners`). Faults
-//! taken by the kernel on the process's behalf (a read() into a fresh
-//! buffer) count too.
+//! Growth mode's detection: a page fault of the traced process on a
+//! sampled page claims it for the stack that touched it first
+//! (`page_owners`); other faults cost a hash. Faults taken by the kernel
+//! on the process's behalf (a read() into a fresh buffer) count too.
 
 use aya_ebpf::{macros::tracepoint, programs::TracePointContext};
 

@@ -145,8 +145,8 @@ fn sections(results: &Results) -> Vec<Section> {
                  (`time.perf_counter()` around it, in the traced process), so it is the \
                  slowdown the traced program suffers while it is traced. It leaves out \
                  what happens before the loop and after it: interpreter start-up, leakspy \
-                 loading its probes and, at the end, detaching them (this kernel takes a \
-                 grace period of about 85 ms per uprobe) and writing its report, memray \
+                 loading its probes and, at the end, detaching them and writing its \
+                 report, memray \
                  writing its capture file. Those are in the whole command's time, under \
                  \"Every figure\". The memory is the workload process's own peak RSS \
                  (VmHWM, read by the process at the end), so it counts what an in-process \
@@ -202,12 +202,12 @@ fn sections(results: &Results) -> Vec<Section> {
             .explain(format!(
                 "From leakspy's own report of each growth-mode run ({runs}), medians: \
                  the allocator bursts it took; the share of the time the allocator \
-                 probes were attached, detaching included (each detach waits a kernel \
-                 grace period per probe while the probes stay hot, so a burst lasts \
-                 longer than planned); its own estimate of the bursts' cost (probe hits \
-                 times 6 µs, over the trace), which the budget (3%) is meant to cap; and the memory the \
-                 target faulted in, every page of which is a page fault that the \
-                 detection tracepoint handles, with a stack. Read them together: a high \
+                 probes were attached, detaching included; its own estimate of the \
+                 bursts' cost (probe hits times 2 µs, or 7 µs on a single-stepped probe, \
+                 over the trace), which the budget (3%) is meant to cap; and the memory \
+                 the target faulted in, estimated from the one page in 16 that the \
+                 detection tracepoint follows, with a stack (a fault on any other page \
+                 costs it a hash). Read them together: a high \
                  estimated cost means the probe hits of the bursts slow the target; a low \
                  one with gigabytes faulted in points at the page-fault tracepoint, which \
                  the detection-only row isolates.",

@@ -39,8 +39,8 @@ pub struct GrowthFacts {
     pub duty_cycle: f64,
     /// leakspy's estimate of the bursts' cost, as a share of the trace.
     pub estimated_overhead: f64,
-    /// Pages the target touched for the first time, each one a page fault
-    /// the tracepoint handled.
+    /// Pages the target touched for the first time (leakspy's estimate
+    /// from the one page in 16 its tracepoint follows).
     pub faulted_bytes: u64,
 }
 

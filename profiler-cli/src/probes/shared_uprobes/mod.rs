@@ -165,12 +165,29 @@ impl Drop for SharedUprobes {
     fn drop(&mut self) {
         self.events.clear();
         for name in &self.names {
-            if let Err(error) = write_uprobe_events(&format!("-:{}/{name}\n", self.group)) {
+            if let Err(error) = remove_event(&format!("{}/{name}", self.group)) {
                 log::warn!(
                     "could not remove uprobe event {}/{name}: {error}",
                     self.group
                 );
             }
+        }
+    }
+}
+
+/// Removes the event "group/name". The kernel refuses (EBUSY) while a perf
+/// event on it is still being released, which can outlast the close of
+/// its descriptor by a little: that is retried for up to a second.
+fn remove_event(event: &str) -> io::Result<()> {
+    const RETRY: std::time::Duration = std::time::Duration::from_millis(10);
+    let mut attempts = 100;
+    loop {
+        match write_uprobe_events(&format!("-:{event}\n")) {
+            Err(error) if error.raw_os_error() == Some(libc::EBUSY) && attempts > 0 => {
+                attempts -= 1;
+                std::thread::sleep(RETRY);
+            }
+            result => return result,
         }
     }
 }
