@@ -37,7 +37,8 @@ pub fn run(args: &TestArgs) -> Result<()> {
             ]),
         ),
         ("tests", {
-            let mut test = cargo(&["test"]);
+            // Every test binary runs, so one failure hides no other.
+            let mut test = cargo(&["test", "--no-fail-fast"]);
             if !names_packages(&args.cargo_test_args) {
                 test.arg("--workspace");
             }
