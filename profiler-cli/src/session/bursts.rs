@@ -13,7 +13,9 @@
 //! milliseconds, and where tracefs cannot share the uprobes, detaching
 //! costs a kernel grace period per probe (about 85 ms here, one after the
 //! other) with the probes hot meanwhile. The pause after each burst makes
-//! up for it: the burst's estimated cost over the budget.
+//! up for it: the burst's estimated cost over the budget. A burst without
+//! a single hit tells nothing of the cost, so the next is at most twice
+//! as long.
 //!
 //! A budget of 0 plans no burst: growth mode then detects growth from page
 //! faults alone.
@@ -98,7 +100,14 @@ impl BurstSchedule {
         } else {
             self.budget * IDLE_SHARE
         };
-        self.length = Self::length_for(budget, busy);
+        // A burst without a hit says nothing of what hits cost (the probes
+        // may not have been there yet): the next is at most twice as long.
+        let longest = if hits.all == 0 {
+            probed.max(MIN_BURST) * 2
+        } else {
+            Duration::MAX
+        };
+        self.length = Self::length_for(budget, busy).min(longest);
         // A burst can outlast its plan (see the module comment): the
         // pause after it pays for what it cost.
         let pause = PERIOD
@@ -231,6 +240,17 @@ mod tests {
         // Cost at that length: 0.5 × 0.6% = 0.3%, under the budget.
         schedule.finished(start, Duration::from_millis(500), emulated(30), true);
         assert_eq!(schedule.length(), Duration::from_millis(500));
+    }
+
+    #[test]
+    fn a_burst_without_hits_buys_no_long_one() {
+        // The first burst came before libc was mapped: no probe, no hit.
+        let start = Instant::now();
+        let mut schedule = BurstSchedule::new(0.03, start);
+        schedule.finished(start, Duration::from_micros(200), emulated(0), true);
+        assert_eq!(schedule.length(), 2 * MIN_BURST);
+        schedule.finished(start, 2 * MIN_BURST, emulated(0), true);
+        assert_eq!(schedule.length(), 4 * MIN_BURST);
     }
 
     #[test]
