@@ -139,14 +139,30 @@ pub fn attach(
     required: &[&str],
 ) -> Result<AttachedProbes, Error> {
     let scope = UProbeScope::OneProcess(NonZeroU32::new(pid).expect("a PID is never 0"));
+    attach_each(ebpf, plan, pid, required, |ebpf, site, probes| {
+        let Some(link) = attach_site(ebpf, site, scope)? else {
+            return Ok(false);
+        };
+        probes.links.push((site.program, link));
+        Ok(true)
+    })
+}
+
+/// Attaches each site of `plan` with `attach_one`, which returns false
+/// when the site's symbol is missing: that is noted, or an error when
+/// `required` names it. On error nothing stays attached.
+fn attach_each<'a>(
+    ebpf: &mut Ebpf,
+    plan: &'a [ProbeSite],
+    pid: u32,
+    required: &[&str],
+    mut attach_one: impl FnMut(&mut Ebpf, &'a ProbeSite, &mut AttachedProbes) -> Result<bool, Error>,
+) -> Result<AttachedProbes, Error> {
     let mut probes = AttachedProbes::default();
     for site in plan {
-        let attached = match attach_site(ebpf, site, scope) {
-            Ok(Some(link)) => {
-                probes.links.push((site.program, link));
-                Ok(())
-            }
-            Ok(None) => probes.note_missing(site, pid, required),
+        let attached = match attach_one(ebpf, site, &mut probes) {
+            Ok(true) => Ok(()),
+            Ok(false) => probes.note_missing(site, pid, required),
             Err(error) => Err(error),
         };
         if let Err(error) = attached {
@@ -168,34 +184,26 @@ fn attach_shared(
     pid: u32,
     required: &[&str],
 ) -> Result<AttachedProbes, Error> {
-    let mut probes = AttachedProbes::default();
     let mut occurrences: HashMap<(&Path, u64, &str), u32> = HashMap::new();
-    for site in plan {
-        let attached = match offsets.offset(site) {
-            Ok(Some(offset)) => {
-                let occurrence = occurrences
-                    .entry((&site.object, offset, site.program))
-                    .or_default();
-                let point = ProbePoint {
-                    object: site.object.clone(),
-                    offset,
-                    is_return: site.program == RETURN_PROGRAM,
-                    occurrence: *occurrence,
-                };
-                *occurrence += 1;
-                attach_shared_site(ebpf, shared, site, &point, pid).map(|event| {
-                    probes.events.push(event);
-                })
-            }
-            Ok(None) => probes.note_missing(site, pid, required),
-            Err(error) => Err(error),
+    attach_each(ebpf, plan, pid, required, |ebpf, site, probes| {
+        let Some(offset) = offsets.offset(site)? else {
+            return Ok(false);
         };
-        if let Err(error) = attached {
-            detach(ebpf, probes);
-            return Err(error);
-        }
-    }
-    Ok(probes)
+        let occurrence = occurrences
+            .entry((&site.object, offset, site.program))
+            .or_default();
+        let point = ProbePoint {
+            object: site.object.clone(),
+            offset,
+            is_return: site.program == RETURN_PROGRAM,
+            occurrence: *occurrence,
+        };
+        *occurrence += 1;
+        probes
+            .events
+            .push(attach_shared_site(ebpf, shared, site, &point, pid)?);
+        Ok(true)
+    })
 }
 
 fn attach_shared_site(

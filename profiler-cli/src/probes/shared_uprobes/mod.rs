@@ -208,7 +208,7 @@ fn remove_orphaned_groups() {
         let Some(event) = orphaned_event(definition) else {
             continue;
         };
-        if let Err(error) = write_uprobe_events(&format!("-:{event}\n")) {
+        if let Err(error) = remove_event(event) {
             log::debug!("could not remove stale uprobe event {event}: {error}");
         }
     }
