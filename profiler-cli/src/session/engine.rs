@@ -508,22 +508,25 @@ impl<'a> Session<'a> {
         let length = end.saturating_duration_since(self.window_started);
         let pool_size = self.pymalloc_pool_size();
         let figures = status::figures(self.pid).unwrap_or_default();
+        let python = &self.python;
+        let finalizing = || {
+            python
+                .active()
+                .is_some_and(|active| active.runtime.is_finalizing())
+        };
         let (totals, evidence, growth) = match self.growth.as_mut() {
             Some(growth) => {
                 let window_growth =
                     growth.close_window(&self.ebpf, length, figures.anon_rss_bytes)?;
                 // A finalizing interpreter frees what the program kept: the
                 // report shows memory as the program left it.
-                let finalizing = self
-                    .python
-                    .active()
-                    .is_some_and(|active| active.runtime.is_finalizing());
-                if !finalizing {
+                if !finalizing() {
                     self.freed_blocks.sweep(
                         &mut self.ebpf,
                         self.pid,
                         SweepScope::Samples,
                         pool_size,
+                        &finalizing,
                     )?;
                 }
                 let (totals, evidence) = growth_totals::read(
@@ -531,6 +534,7 @@ impl<'a> Session<'a> {
                     self.pid,
                     &self.freed_blocks,
                     &mut growth.chunk_headers,
+                    &mut growth.recaptures,
                 )?;
                 (totals, Some(evidence), Some(window_growth))
             }
@@ -544,6 +548,7 @@ impl<'a> Session<'a> {
                         self.pid,
                         SweepScope::PymallocBlocks,
                         pool_size,
+                        &finalizing,
                     )?;
                 }
                 let mut totals = kernel_maps::stack_counters(&self.ebpf)?;

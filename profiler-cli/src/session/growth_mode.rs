@@ -15,6 +15,7 @@ use crate::report::{GrowthSummary, WindowGrowth};
 use crate::session::bursts::{BurstSchedule, ratio};
 use crate::session::freed_blocks::FreedBlocks;
 use crate::session::growth_totals::ChunkHeaders;
+use crate::session::recaptures::Recaptures;
 
 /// Growth mode's settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -40,6 +41,8 @@ pub struct GrowthMode {
     anon_rss_at_window_start: u64,
     /// glibc's chunk headers of the mappings seen, read once each.
     pub chunk_headers: ChunkHeaders,
+    /// The sampled blocks recorded at the last window's end.
+    pub recaptures: Recaptures,
 }
 
 impl GrowthMode {
@@ -65,6 +68,7 @@ impl GrowthMode {
             growing: false,
             anon_rss_at_window_start: 0,
             chunk_headers: ChunkHeaders::default(),
+            recaptures: Recaptures::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Growth mode's figures at a window's end, per stack: the sampled blocks
-//! still alive (estimated bytes), glibc's large blocks still mapped, and
-//! the pages first touched and still mapped.
+//! still alive (estimated bytes) and the new ones among them that took
+//! over an address of the stack's own (`recaptures`), glibc's large blocks
+//! still mapped, and the pages first touched and still mapped.
 //!
 //! glibc serves large blocks with their own mmap, and the stack that made
 //! the mapping is the one that allocated the block: those count in full,
@@ -21,6 +22,7 @@ use crate::error::Error;
 use crate::probes::{growth_maps, kernel_maps};
 use crate::process::memory::ProcessMemory;
 use crate::session::freed_blocks::FreedBlocks;
+use crate::session::recaptures::Recaptures;
 use crate::session::windows::GrowthEvidence;
 
 /// glibc's chunk header: prev_size, then size with flags in its low bits.
@@ -81,6 +83,7 @@ pub fn read(
     pid: u32,
     freed: &FreedBlocks,
     chunk_headers: &mut ChunkHeaders,
+    recaptures: &mut Recaptures,
 ) -> Result<(HashMap<u64, StackCounters>, GrowthEvidence), Error> {
     let mut totals = kernel_maps::stack_counters(ebpf)?;
     freed.credit(&mut totals);
@@ -89,15 +92,19 @@ pub fn read(
         .filter(|(key, _)| key.tgid == pid)
         .collect();
     let headers = chunk_headers.of(pid, &mappings);
+    let live = kernel_maps::live_allocations(ebpf)?;
+    let new_survivors = recaptures.observe(pid, &live);
     let readings = GrowthReadings {
         pid,
         totals,
         mappings,
         headers,
-        live: kernel_maps::live_allocations(ebpf)?,
+        live,
         faults: growth_maps::fault_counters(ebpf)?,
     };
-    Ok(readings.combine())
+    let (totals, mut evidence) = readings.combine();
+    evidence.new_survivors = new_survivors;
+    Ok((totals, evidence))
 }
 
 /// What growth mode reads from the kernel's maps and the target's memory

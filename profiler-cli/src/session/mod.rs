@@ -8,6 +8,7 @@ mod growth_mode;
 mod growth_totals;
 mod progress;
 mod python_tracking;
+mod recaptures;
 mod report_builder;
 mod signals;
 mod spawned_child;

@@ -17,7 +17,7 @@ use crate::report::{
 };
 use crate::session::stack_symbols::StackSymbols;
 use crate::session::windows::{StackHistory, WindowRecorder};
-use crate::trend;
+use crate::trend::{self, Turnover};
 
 /// What the report says about the trace itself.
 #[derive(Clone, Debug)]
@@ -67,13 +67,22 @@ pub fn build_report(
             let trend = if basis == Some(EvidenceBasis::Faults) {
                 trend::analyze(&series, facts.window_seconds, all_live)
             } else {
-                trend::analyze_with_allocations(
+                let allocations = pick(&history.allocations, &sampled_windows);
+                let survivors = pick(&history.survivors, &sampled_windows);
+                let recaptured = pick(&history.recaptured, &sampled_windows);
+                let turnover = Turnover {
+                    allocations: &allocations,
+                    survivors: &survivors,
+                    recaptured: &recaptured,
+                };
+                trend::analyze_with_turnover(
                     &pick(&series, &sampled_windows),
-                    Some(&pick(&history.allocations, &sampled_windows)),
+                    turnover,
                     facts.window_seconds,
                     all_live,
                 )
             };
+            log::debug!("stack {id:#018x}: {:?}", trend.features);
             let verdict = match (basis, trend.verdict) {
                 (Some(EvidenceBasis::Faults), Verdict::Leak) => Verdict::Growing,
                 (_, verdict) => verdict,

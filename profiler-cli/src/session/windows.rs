@@ -1,12 +1,13 @@
 //! Aggregation over time: at the end of each window, every stack's live
 //! bytes join its series, and in growth mode its first-touched bytes join
-//! a second one.
+//! a second one, and its new sampled survivors a third.
 
 use std::collections::HashMap;
 
 use profiler_common::StackCounters;
 
 use crate::report::Window;
+use crate::session::recaptures::NewSurvivors;
 
 /// One stack's history.
 #[derive(Clone, Debug, Default)]
@@ -21,6 +22,13 @@ pub struct StackHistory {
     /// Growth mode: bytes of pages this stack touched first and that are
     /// still mapped, at the end of each window (empty in precise mode).
     pub fault_series: Vec<u64>,
+    /// Growth mode: sampled blocks alive at the end of the window they were
+    /// recorded in, counted from the start of tracing to the end of each
+    /// window (empty in precise mode)...
+    pub survivors: Vec<u64>,
+    /// ...and those of them that took over an address this stack held at
+    /// the window before's end (`session::recaptures`).
+    pub recaptured: Vec<u64>,
     /// Growth mode: bytes of glibc's mmapped blocks this stack allocated
     /// that are still mapped (they are part of `counters` too).
     pub mapped_bytes: u64,
@@ -33,6 +41,9 @@ pub struct GrowthEvidence {
     pub fault_bytes: HashMap<u64, u64>,
     /// Bytes of glibc's mmapped blocks still mapped, per stack.
     pub mapped_bytes: HashMap<u64, u64>,
+    /// Sampled blocks recorded in the window and alive at its end, per
+    /// stack.
+    pub new_survivors: HashMap<u64, NewSurvivors>,
 }
 
 impl StackHistory {
@@ -51,18 +62,11 @@ impl StackHistory {
         self.counters.alloc_count += other.counters.alloc_count;
         self.counters.freed_bytes += other.counters.freed_bytes;
         self.counters.freed_count += other.counters.freed_count;
-        for (sum, value) in self.series.iter_mut().zip(&other.series) {
-            *sum += value;
-        }
-        for (sum, value) in self.allocations.iter_mut().zip(&other.allocations) {
-            *sum += value;
-        }
-        if self.fault_series.len() < other.fault_series.len() {
-            self.fault_series.resize(other.fault_series.len(), 0);
-        }
-        for (sum, value) in self.fault_series.iter_mut().zip(&other.fault_series) {
-            *sum += value;
-        }
+        add_counts(&mut self.series, &other.series);
+        add_counts(&mut self.allocations, &other.allocations);
+        add_counts(&mut self.fault_series, &other.fault_series);
+        add_counts(&mut self.survivors, &other.survivors);
+        add_counts(&mut self.recaptured, &other.recaptured);
         self.mapped_bytes += other.mapped_bytes;
     }
 
@@ -82,6 +86,25 @@ impl StackHistory {
             .alloc_count
             .saturating_sub(self.counters.freed_count)
     }
+}
+
+/// Adds `other` to `sums` value by value, the longer of the two setting
+/// the length.
+fn add_counts(sums: &mut Vec<u64>, other: &[u64]) {
+    if sums.len() < other.len() {
+        sums.resize(other.len(), 0);
+    }
+    for (sum, value) in sums.iter_mut().zip(other) {
+        *sum += value;
+    }
+}
+
+/// Appends to `counts`, a cumulative count over the first `earlier`
+/// windows (padded when it starts late), the count `new` after them.
+fn push_cumulative(counts: &mut Vec<u64>, earlier: usize, new: u64) {
+    let before = counts.last().copied().unwrap_or(0);
+    counts.resize(earlier, before);
+    counts.push(before + new);
 }
 
 /// The windows closed so far and each stack's series over them.
@@ -125,6 +148,9 @@ impl WindowRecorder {
                     .fault_series
                     .push(evidence.fault_bytes.get(id).copied().unwrap_or(0));
                 history.mapped_bytes = evidence.mapped_bytes.get(id).copied().unwrap_or(0);
+                let new = evidence.new_survivors.get(id).copied().unwrap_or_default();
+                push_cumulative(&mut history.survivors, earlier_windows, new.blocks);
+                push_cumulative(&mut history.recaptured, earlier_windows, new.recaptured);
             }
         }
     }
@@ -184,5 +210,41 @@ mod tests {
         assert_eq!(stacks[&2].allocations, vec![0, 4]);
         assert_eq!(stacks[&1].live_count(), 8);
         assert_eq!(recorder.windows().len(), 2);
+    }
+
+    #[test]
+    fn new_survivors_add_up_over_windows_and_over_merged_stacks() {
+        let survivors = |entries: &[(u64, u64, u64)]| GrowthEvidence {
+            new_survivors: entries
+                .iter()
+                .map(|&(id, blocks, recaptured)| (id, NewSurvivors { blocks, recaptured }))
+                .collect(),
+            ..GrowthEvidence::default()
+        };
+        let mut recorder = WindowRecorder::default();
+        let totals = |ids: &[u64]| ids.iter().map(|&id| (id, counters(64, 0))).collect();
+        recorder.close_window(window(0), totals(&[1]), Some(&survivors(&[(1, 3, 0)])));
+        recorder.close_window(
+            window(1),
+            totals(&[1, 2]),
+            Some(&survivors(&[(1, 2, 2), (2, 4, 1)])),
+        );
+        let stacks = recorder.stacks();
+        assert_eq!(
+            (&stacks[&1].survivors, &stacks[&1].recaptured),
+            (&vec![3, 5], &vec![0, 2])
+        );
+        assert_eq!(
+            (&stacks[&2].survivors, &stacks[&2].recaptured),
+            (&vec![0, 4], &vec![0, 1]),
+            "a stack first seen late starts from 0"
+        );
+        let mut merged = StackHistory::zero(2);
+        merged.add(&stacks[&1]);
+        merged.add(&stacks[&2]);
+        assert_eq!(
+            (merged.survivors, merged.recaptured),
+            (vec![3, 9], vec![0, 3])
+        );
     }
 }

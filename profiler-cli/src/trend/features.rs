@@ -12,6 +12,10 @@
 //! last rise in which it allocated and still did not grow are counted too:
 //! memory handed out and given back as fast, a bounded cache that evicts
 //! as it fills. An idle stack does not allocate, so idling never counts.
+//! Growth mode knows how many of the stack's new sampled survivors took
+//! over an address it held before (`session::recaptures`): the share of
+//! those in the judged part is high for memory that is handed out again
+//! and again, and low for a leak, whose blocks are never given back.
 
 use super::kendall::mann_kendall;
 use super::theil_sen::median_pairwise_slope;
@@ -19,6 +23,19 @@ use super::theil_sen::median_pairwise_slope;
 /// The judged part holds at least this many window-to-window steps (when
 /// the series has them), so a short flat tail cannot fill it.
 pub const JUDGED_MIN_STEPS: usize = 3;
+
+/// What a stack did besides its live bytes, each counted from the start of
+/// tracing to the end of each window.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Turnover<'a> {
+    /// Its allocations.
+    pub allocations: &'a [u64],
+    /// Its sampled blocks alive at the end of the window they were
+    /// recorded in (empty outside growth mode)...
+    pub survivors: &'a [u64],
+    /// ...and those at an address it held at the window before's end.
+    pub recaptured: &'a [u64],
+}
 
 /// The measurements of one series.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,18 +69,21 @@ pub struct Features {
     /// allocated but live bytes did not rise; 0 when its allocations are
     /// not known.
     pub allocating_without_growth: usize,
+    /// The share of the new survivors of the judged part that took over
+    /// an address the stack held before, in [0, 1]; 0 when none is known.
+    pub recaptured_share: f64,
 }
 
 impl Features {
     /// Measures `series`, the live bytes at the end of each window, after
     /// the implicit 0 at the start of tracing.
     pub fn of(series: &[u64]) -> Features {
-        Features::with_allocations(series, None)
+        Features::with_turnover(series, Turnover::default())
     }
 
-    /// Measures `series` knowing `allocations`, the stack's allocations
-    /// counted from the start of tracing to the end of each window.
-    pub fn with_allocations(series: &[u64], allocations: Option<&[u64]>) -> Features {
+    /// Measures `series` knowing the stack's `turnover` in the same
+    /// windows.
+    pub fn with_turnover(series: &[u64], turnover: Turnover) -> Features {
         let points: Vec<u64> = std::iter::once(0).chain(series.iter().copied()).collect();
         let judged_points = points.len().div_ceil(2).max(JUDGED_MIN_STEPS + 1);
         let judged_start = points.len().saturating_sub(judged_points);
@@ -91,13 +111,38 @@ impl Features {
             steadiness,
             came_back: largest_fall_share(judged),
             flat_tail,
-            allocating_without_growth: allocations.map_or(0, |allocations| {
-                let counts: Vec<u64> = std::iter::once(0)
-                    .chain(allocations.iter().copied())
-                    .collect();
-                allocating_since_last_rise(judged, counts.get(judged_start..).unwrap_or(&[]))
-            }),
+            allocating_without_growth: allocating_since_last_rise(
+                judged,
+                &judged_counts(turnover.allocations, judged_start),
+            ),
+            recaptured_share: judged_share(
+                &judged_counts(turnover.recaptured, judged_start),
+                &judged_counts(turnover.survivors, judged_start),
+            ),
         }
+    }
+}
+
+/// The judged part of cumulative `counts`, from the implicit 0 before the
+/// first window; empty when they are not known.
+fn judged_counts(counts: &[u64], judged_start: usize) -> Vec<u64> {
+    if counts.is_empty() {
+        return Vec::new();
+    }
+    let points: Vec<u64> = std::iter::once(0).chain(counts.iter().copied()).collect();
+    points.get(judged_start..).unwrap_or(&[]).to_vec()
+}
+
+/// What `part` added over the judged part as a share of what `whole`
+/// added, 0 when `whole` added nothing.
+fn judged_share(part: &[u64], whole: &[u64]) -> f64 {
+    let added = |counts: &[u64]| match (counts.first(), counts.last()) {
+        (Some(first), Some(last)) => last.saturating_sub(*first),
+        _ => 0,
+    };
+    match added(whole) {
+        0 => 0.0,
+        whole => (added(part) as f64 / whole as f64).min(1.0),
     }
 }
 
@@ -173,13 +218,44 @@ mod tests {
         // after the rise to 50, two steps allocated, one idled.
         let series = [10, 20, 30, 40, 50, 50, 50, 50];
         let allocations = [1, 2, 3, 4, 5, 6, 6, 7];
-        let features = Features::with_allocations(&series, Some(&allocations));
+        let busy = |allocations| Turnover {
+            allocations,
+            ..Turnover::default()
+        };
+        let features = Features::with_turnover(&series, busy(&allocations));
         assert_eq!(features.allocating_without_growth, 2);
         assert_eq!(Features::of(&series).allocating_without_growth, 0);
         // An idle tail allocates nothing.
         let idle = [1, 2, 3, 4, 5, 5, 5, 5];
-        let features = Features::with_allocations(&series, Some(&idle));
+        let features = Features::with_turnover(&series, busy(&idle));
         assert_eq!(features.allocating_without_growth, 0);
+    }
+
+    #[test]
+    fn the_recaptured_share_is_taken_over_the_judged_part() {
+        // 8 windows: the later 5 points (4 steps) are judged, from the end
+        // of the fourth window: 40 new survivors since, 30 of them
+        // recaptures.
+        let series = [10, 20, 30, 40, 50, 50, 50, 50];
+        let survivors = [10, 20, 30, 40, 50, 60, 70, 80];
+        let recaptured = [0, 0, 0, 0, 5, 15, 25, 30];
+        let turnover = Turnover {
+            survivors: &survivors,
+            recaptured: &recaptured,
+            ..Turnover::default()
+        };
+        let features = Features::with_turnover(&series, turnover);
+        assert_eq!(features.recaptured_share, 0.75);
+        assert_eq!(Features::of(&series).recaptured_share, 0.0);
+        let none_new = Turnover {
+            survivors: &[10; 8],
+            recaptured: &[0; 8],
+            ..Turnover::default()
+        };
+        assert_eq!(
+            Features::with_turnover(&series, none_new).recaptured_share,
+            0.0
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //! cache filling up, is not a leak, while a leak followed by idle windows
 //! before the target exits still is, as long as two rises remain in that
 //! half. A stack that keeps allocating after its last rise without growing
-//! has levelled off, and is no leak either. The age of live memory would
+//! has levelled off, and is no leak either; nor is one whose new blocks
+//! mostly took over addresses it held before. The age of live memory would
 //! help too; see [`age`] for that hook.
 
 pub mod age;
@@ -22,7 +23,7 @@ mod theil_sen;
 #[cfg(test)]
 mod scenarios;
 
-pub use features::{Features, JUDGED_MIN_STEPS};
+pub use features::{Features, JUDGED_MIN_STEPS, Turnover};
 
 use crate::report::Verdict;
 
@@ -43,19 +44,24 @@ pub struct Trend {
 /// `window_seconds`) of one stack, given the live bytes of all stacks
 /// together.
 pub fn analyze(series: &[u64], window_seconds: f64, all_stacks_live_bytes: u64) -> Trend {
-    analyze_with_allocations(series, None, window_seconds, all_stacks_live_bytes)
+    analyze_with_turnover(
+        series,
+        Turnover::default(),
+        window_seconds,
+        all_stacks_live_bytes,
+    )
 }
 
-/// [`analyze`], knowing the stack's allocations counted from the start of
-/// tracing to the end of each window, which tell a stack that levelled off
-/// while still allocating from one that idles.
-pub fn analyze_with_allocations(
+/// [`analyze`], knowing the stack's [`Turnover`] in the same windows: its
+/// allocations tell a stack that levelled off while still allocating from
+/// one that idles, and its recaptures memory handed out again from new.
+pub fn analyze_with_turnover(
     series: &[u64],
-    allocations: Option<&[u64]>,
+    turnover: Turnover,
     window_seconds: f64,
     all_stacks_live_bytes: u64,
 ) -> Trend {
-    let features = Features::with_allocations(series, allocations);
+    let features = Features::with_turnover(series, turnover);
     let (verdict, confidence) = rule::judge(&features, all_stacks_live_bytes);
     let growth_bytes_per_min = if window_seconds.is_finite() && window_seconds > 0.0 {
         features.slope_per_window / window_seconds * 60.0

@@ -22,6 +22,9 @@ pub const LEAK_MAX_CAME_BACK: f64 = 0.05;
 /// A stack that allocated in this many steps since its last rise without
 /// growing has levelled off, as a full cache that evicts does: no leak.
 pub const LEVELLED_OFF_STEPS: usize = 2;
+/// A stack whose new survivors took over addresses it held before at least
+/// this often hands the same memory out again: no leak.
+pub const RECAPTURED_MAX_SHARE: f64 = 0.5;
 /// A leak must hold at least this many bytes...
 pub const MATERIAL_MIN_BYTES: u64 = 4096;
 /// ...and at least this percentage of all stacks' live bytes.
@@ -37,7 +40,9 @@ pub const MATERIAL_PERCENT: u64 = 1;
 ///   at least [`LEAK_MIN_STEADINESS`] of those from the first rise on; it
 ///   never came back by more than [`LEAK_MAX_CAME_BACK`]; it did not level
 ///   off (allocate in [`LEVELLED_OFF_STEPS`] steps since its last rise
-///   without growing); and the last value is material (at least
+///   without growing); fewer than [`RECAPTURED_MAX_SHARE`] of its new
+///   survivors took over an address it held; and the last value is
+///   material (at least
 ///   [`MATERIAL_MIN_BYTES`] and [`MATERIAL_PERCENT`]% of all).
 /// - `growing`: it rose with that strength, but the rest does not hold.
 /// - `churn`: it did not, and the last value is below [`MATERIAL_MIN_BYTES`].
@@ -53,8 +58,9 @@ pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
     let trending = rose && f.strength >= TREND_MIN_STRENGTH;
     let significant = f.significance >= LEAK_MIN_SIGNIFICANCE;
     let steady = f.rises >= LEAK_MIN_RISES && f.steadiness >= LEAK_MIN_STEADINESS;
-    let kept =
-        f.came_back <= LEAK_MAX_CAME_BACK && f.allocating_without_growth < LEVELLED_OFF_STEPS;
+    let kept = f.came_back <= LEAK_MAX_CAME_BACK
+        && f.allocating_without_growth < LEVELLED_OFF_STEPS
+        && f.recaptured_share < RECAPTURED_MAX_SHARE;
     let material = f.last >= MATERIAL_MIN_BYTES
         && u128::from(f.last) * 100
             >= u128::from(all_stacks_live_bytes) * u128::from(MATERIAL_PERCENT);
@@ -99,6 +105,7 @@ mod tests {
             came_back: 0.0,
             flat_tail: 0,
             allocating_without_growth: 0,
+            recaptured_share: 0.0,
         }
     }
 
@@ -127,6 +134,10 @@ mod tests {
             },
             Features {
                 allocating_without_growth: 2,
+                ..leak()
+            },
+            Features {
+                recaptured_share: 0.5,
                 ..leak()
             },
         ];
@@ -169,6 +180,7 @@ mod tests {
             came_back: 0.0,
             flat_tail: 0,
             allocating_without_growth: 0,
+            recaptured_share: 0.0,
         };
         assert_eq!(judge(&nothing, 0), (Verdict::Churn, 0.0));
         let broken = Features {
