@@ -17,6 +17,11 @@
 //! a single hit tells nothing of the cost, so the next is at most twice
 //! as long.
 //!
+//! The pause between bursts varies at random around its mean, so that the
+//! bursts do not lock onto a program that repeats once a period (a ticker,
+//! a poll loop, rounds of requests): each burst would see the same part of
+//! its cycle, and what it does in the rest would never be sampled.
+//!
 //! A budget of 0 plans no burst: growth mode then detects growth from page
 //! faults alone.
 
@@ -38,6 +43,9 @@ const EMULATED_HIT_COST: Duration = Duration::from_micros(2);
 const SINGLE_STEPPED_HIT_COST: Duration = Duration::from_micros(7);
 /// The budget's share used while the process is not growing.
 const IDLE_SHARE: f64 = 1.0 / 3.0;
+/// The pause after a burst is its mean times a factor drawn evenly from
+/// 1 ± this.
+const PAUSE_JITTER: f64 = 0.5;
 
 /// The bursts planned and done.
 #[derive(Clone, Debug)]
@@ -51,6 +59,8 @@ pub struct BurstSchedule {
     pub hits: u64,
     /// What the hits are estimated to have cost the target.
     pub cost: Duration,
+    /// Draws the pauses' jitter.
+    random: fastrand::Rng,
 }
 
 impl BurstSchedule {
@@ -65,6 +75,7 @@ impl BurstSchedule {
             probed: Duration::ZERO,
             hits: 0,
             cost: Duration::ZERO,
+            random: fastrand::Rng::new(),
         }
     }
 
@@ -110,8 +121,10 @@ impl BurstSchedule {
         self.length = Self::length_for(budget, busy).min(longest);
         // A burst can outlast its plan (see the module comment): the
         // pause after it pays for what it cost.
+        let jitter = 1.0 + PAUSE_JITTER * (2.0 * self.random.f64() - 1.0);
         let pause = PERIOD
             .saturating_sub(probed)
+            .mul_f64(jitter)
             .max(cost.div_f64(budget).saturating_sub(probed));
         self.next_start = Some(end + pause);
     }
@@ -254,13 +267,42 @@ mod tests {
     }
 
     #[test]
-    fn bursts_start_one_period_apart_and_the_totals_add_up() {
+    fn bursts_start_one_period_apart_on_average_at_every_phase() {
+        let start = Instant::now();
+        let mut schedule = BurstSchedule::new(0.03, start);
+        let probed = Duration::from_millis(10);
+        let (mut end, mut phases, mut total) = (start, [0u32; 10], Duration::ZERO);
+        for _ in 0..2000 {
+            let burst_start = end;
+            end += probed;
+            schedule.finished(end, probed, emulated(150), true);
+            let next = schedule.next_start().unwrap();
+            let pause = next - end;
+            assert!(
+                (495..=1485).contains(&pause.as_millis()),
+                "the pause is 990 ms ± half: {pause:?}"
+            );
+            total += next - burst_start;
+            let phase = (next - start).as_secs_f64().fract();
+            phases[(phase * 10.0) as usize] += 1;
+            end = next;
+        }
+        let mean = total.as_secs_f64() / 2000.0;
+        assert!((mean - 1.0).abs() < 0.03, "mean period {mean} s");
+        // Within a period, the starts fall evenly: 200 per tenth, give or take.
+        assert!(
+            phases.iter().all(|&n| (120..=280).contains(&n)),
+            "{phases:?}"
+        );
+    }
+
+    #[test]
+    fn the_totals_add_up() {
         let start = Instant::now();
         let mut schedule = BurstSchedule::new(0.03, start);
         assert!(schedule.due(start));
         let end = start + Duration::from_millis(10);
         schedule.finished(end, Duration::from_millis(10), emulated(15_000), true);
-        assert_eq!(schedule.next_start(), Some(start + PERIOD));
         assert!(!schedule.due(end));
         assert_eq!((schedule.bursts, schedule.hits), (1, 15_000));
         assert_eq!(schedule.duty_cycle(Duration::from_secs(1)), 0.01);
