@@ -37,16 +37,17 @@ pub struct FreedBlocks {
 
 impl FreedBlocks {
     /// Checks the recorded blocks of `pid` in `scope`, and retires the dead.
-    /// `finalizing` tells whether the target's interpreter has begun to
-    /// tear down, freeing what the program kept: asked once the blocks are
-    /// read, it voids a reading that may have caught the teardown.
+    /// `finalizing`, when given, tells whether the target's interpreter
+    /// has begun to tear down, freeing what the program kept: asked once
+    /// the blocks are read, it voids a reading that may have caught the
+    /// teardown.
     pub fn sweep(
         &mut self,
         ebpf: &mut Ebpf,
         pid: u32,
         scope: SweepScope,
         pool_size: u64,
-        finalizing: &dyn Fn() -> bool,
+        finalizing: Option<&dyn Fn() -> bool>,
     ) -> Result<(), Error> {
         let candidates: Vec<_> = kernel_maps::live_allocations(ebpf)?
             .into_iter()
@@ -74,7 +75,7 @@ impl FreedBlocks {
         let Ok(readings) = read_blocks(&ProcessMemory { pid }, &blocks, pool_size) else {
             return Ok(());
         };
-        if finalizing() {
+        if finalizing.is_some_and(|finalizing| finalizing()) {
             return Ok(());
         }
         let mut still_recorded = HashMap::with_capacity(candidates.len());
