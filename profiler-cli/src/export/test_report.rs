@@ -59,6 +59,7 @@ pub fn sample_report() -> Report {
             main,
         ],
         evidence: None,
+        age_profile: Vec::new(),
     };
     let freed = Stack {
         id: "0x9".into(),
@@ -80,6 +81,7 @@ pub fn sample_report() -> Report {
             None,
         )],
         evidence: None,
+        age_profile: Vec::new(),
     };
     for stack in [&stable, &freed] {
         let totals = &mut report.totals;

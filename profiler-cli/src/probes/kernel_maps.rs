@@ -171,8 +171,15 @@ pub fn take_unknown_threads(ebpf: &mut Ebpf) -> Result<bool, Error> {
 
 /// Every allocation recorded live, with its key.
 pub fn live_allocations(ebpf: &Ebpf) -> Result<Vec<(AllocationKey, LiveAllocation)>, Error> {
-    let map = hash_map::<AllocationKey, LiveAllocation>(ebpf, map_names::LIVE_ALLOCATIONS)?;
+    let map = live_allocation_map(ebpf)?;
     Ok(map.iter().filter_map(Result::ok).collect())
+}
+
+/// The map of allocations recorded live, to walk without a copy.
+pub fn live_allocation_map(
+    ebpf: &Ebpf,
+) -> Result<BpfHashMap<&MapData, AllocationKey, LiveAllocation>, Error> {
+    hash_map(ebpf, map_names::LIVE_ALLOCATIONS)
 }
 
 /// Forgets the live allocation at `key` if it is still the one recorded at

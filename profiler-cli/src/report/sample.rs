@@ -58,6 +58,7 @@ pub(crate) fn sample_report() -> Report {
             large_block_bytes: 0,
             fault_bytes: 3 << 20,
         }),
+        age_profile: vec![1 << 20, 1 << 20, 1 << 20],
     };
     let stable = Stack {
         id: "0x7".into(),
@@ -79,6 +80,7 @@ pub(crate) fn sample_report() -> Report {
             object: Some("/usr/lib/x86_64-linux-gnu/libc.so.6".into()),
         }],
         evidence: None,
+        age_profile: Vec::new(),
     };
     let mut lost_events: BTreeMap<String, u64> = profiler_common::LossCounter::ALL
         .iter()

@@ -197,6 +197,10 @@ pub struct Stack {
     /// Added within v1.
     #[serde(default)]
     pub evidence: Option<Evidence>,
+    /// Live bytes when the trace ended, by the window they were allocated
+    /// in: one entry per window, empty when not known. Added within v1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub age_profile: Vec<u64>,
 }
 
 /// What a growth-mode verdict rests on.

@@ -21,6 +21,7 @@ use crate::report::{Mode, Report, Target, Window};
 use crate::session::freed_blocks::{FreedBlocks, SweepScope};
 use crate::session::growth_mode::{self, GrowthMode};
 use crate::session::growth_totals;
+use crate::session::live_ages::{self, TraceClock};
 use crate::session::progress::Step;
 use crate::session::python_tracking::PythonTracking;
 use crate::session::report_builder::{TraceFacts, build_report};
@@ -629,7 +630,8 @@ impl<'a> Session<'a> {
             .as_secs_f64()
     }
 
-    /// Takes the last (partial) window, then detaches every probe.
+    /// Takes the last (partial) window, detaches every probe, and reads
+    /// the age of the memory still live.
     fn detach(&mut self) {
         let now = Instant::now();
         let partial =
@@ -645,6 +647,23 @@ impl<'a> Session<'a> {
         self.detach_probe_sets();
         if let Some(growth) = self.growth.as_mut() {
             growth.stop(&mut self.ebpf);
+        }
+        // The kernel's maps outlive the probes: read after detaching, so
+        // the target does not wait on a long walk.
+        self.take_age_profiles();
+    }
+
+    /// Gives each stack the age profile of its recorded blocks still alive.
+    fn take_age_profiles(&mut self) {
+        let clock = TraceClock::now_at(self.seconds_at(Instant::now()));
+        match kernel_maps::live_allocation_map(&self.ebpf) {
+            Ok(map) => {
+                let live = map.iter().filter_map(Result::ok);
+                let profiles =
+                    live_ages::live_bytes_by_window(self.pid, live, self.recorder.windows(), clock);
+                self.recorder.set_age_profiles(profiles);
+            }
+            Err(error) => log::warn!("the age of live memory could not be read: {error}"),
         }
     }
 

@@ -6,6 +6,7 @@ mod engine;
 mod freed_blocks;
 mod growth_mode;
 mod growth_totals;
+mod live_ages;
 mod progress;
 mod python_tracking;
 mod recaptures;

@@ -70,10 +70,12 @@ pub fn build_report(
                 let allocations = pick(&history.allocations, &sampled_windows);
                 let survivors = pick(&history.survivors, &sampled_windows);
                 let recaptured = pick(&history.recaptured, &sampled_windows);
+                let ages = pick(&history.age_profile, &sampled_windows);
                 let turnover = Turnover {
                     allocations: &allocations,
                     survivors: &survivors,
                     recaptured: &recaptured,
+                    ages: &ages,
                 };
                 trend::analyze_with_turnover(
                     &pick(&series, &sampled_windows),
@@ -107,6 +109,7 @@ pub fn build_report(
                 }),
                 series,
                 frames,
+                age_profile: history.age_profile,
             }
         })
         .collect();

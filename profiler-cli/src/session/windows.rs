@@ -29,6 +29,9 @@ pub struct StackHistory {
     /// ...and those of them that took over an address this stack held at
     /// the window before's end (`session::recaptures`).
     pub recaptured: Vec<u64>,
+    /// Live bytes when the trace ended, by the window they were allocated
+    /// in (`session::live_ages`); empty until then.
+    pub age_profile: Vec<u64>,
     /// Growth mode: bytes of glibc's mmapped blocks this stack allocated
     /// that are still mapped (they are part of `counters` too).
     pub mapped_bytes: u64,
@@ -67,6 +70,7 @@ impl StackHistory {
         add_counts(&mut self.fault_series, &other.fault_series);
         add_counts(&mut self.survivors, &other.survivors);
         add_counts(&mut self.recaptured, &other.recaptured);
+        add_counts(&mut self.age_profile, &other.age_profile);
         self.mapped_bytes += other.mapped_bytes;
     }
 
@@ -151,6 +155,15 @@ impl WindowRecorder {
                 let new = evidence.new_survivors.get(id).copied().unwrap_or_default();
                 push_cumulative(&mut history.survivors, earlier_windows, new.blocks);
                 push_cumulative(&mut history.recaptured, earlier_windows, new.recaptured);
+            }
+        }
+    }
+
+    /// Sets each stack's age profile, by stack id, as the trace ends.
+    pub fn set_age_profiles(&mut self, profiles: HashMap<u64, Vec<u64>>) {
+        for (id, profile) in profiles {
+            if let Some(history) = self.stacks.get_mut(&id) {
+                history.age_profile = profile;
             }
         }
     }

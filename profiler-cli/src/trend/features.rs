@@ -35,6 +35,9 @@ pub struct Turnover<'a> {
     pub survivors: &'a [u64],
     /// ...and those at an address it held at the window before's end.
     pub recaptured: &'a [u64],
+    /// Its live bytes when tracing ended, by the window they were
+    /// allocated in (one entry per window; empty when not known).
+    pub ages: &'a [u64],
 }
 
 /// The measurements of one series.
@@ -72,6 +75,10 @@ pub struct Features {
     /// The share of the new survivors of the judged part that took over
     /// an address the stack held before, in [0, 1]; 0 when none is known.
     pub recaptured_share: f64,
+    /// The share of its live bytes allocated in the earlier half of the
+    /// windows, in [0, 1]: about a half for a leak since the start, 0 for
+    /// memory that is only ever young. None when the ages are not known.
+    pub older_share: Option<f64>,
 }
 
 impl Features {
@@ -119,6 +126,7 @@ impl Features {
                 &judged_counts(turnover.recaptured, judged_start),
                 &judged_counts(turnover.survivors, judged_start),
             ),
+            older_share: older_share(turnover.ages),
         }
     }
 }
@@ -144,6 +152,14 @@ fn judged_share(part: &[u64], whole: &[u64]) -> f64 {
         0 => 0.0,
         whole => (added(part) as f64 / whole as f64).min(1.0),
     }
+}
+
+/// The share of `ages` (live bytes by the window they were allocated in)
+/// in the earlier half of the windows; None when nothing is live.
+fn older_share(ages: &[u64]) -> Option<f64> {
+    let all: u64 = ages.iter().sum();
+    let older: u64 = ages[..ages.len() / 2].iter().sum();
+    (all > 0).then(|| older as f64 / all as f64)
 }
 
 /// The steps after the last rise of `points` in which `counts` (the
@@ -256,6 +272,23 @@ mod tests {
             Features::with_turnover(&series, none_new).recaptured_share,
             0.0
         );
+    }
+
+    #[test]
+    fn the_older_share_is_what_the_earlier_half_of_the_windows_left_live() {
+        let series = [10, 20, 30, 40];
+        let features = |ages: &[u64]| {
+            let turnover = Turnover {
+                ages,
+                ..Turnover::default()
+            };
+            Features::with_turnover(&series, turnover).older_share
+        };
+        assert_eq!(features(&[10, 10, 10, 10]), Some(0.5), "a steady leak");
+        assert_eq!(features(&[0, 0, 0, 40]), Some(0.0), "only young memory");
+        assert_eq!(features(&[0, 0, 0, 0]), None);
+        assert_eq!(features(&[]), None);
+        assert_eq!(Features::of(&series).older_share, None);
     }
 
     #[test]

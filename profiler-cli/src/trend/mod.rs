@@ -11,10 +11,10 @@
 //! before the target exits still is, as long as two rises remain in that
 //! half. A stack that keeps allocating after its last rise without growing
 //! has levelled off, and is no leak either; nor is one whose new blocks
-//! mostly took over addresses it held before. The age of live memory would
-//! help too; see [`age`] for that hook.
+//! mostly took over addresses it held before. The age of live memory, when
+//! known, weighs on a leak's confidence: a leak since the start holds
+//! memory of every age.
 
-pub mod age;
 mod features;
 mod kendall;
 pub mod rule;

@@ -51,8 +51,12 @@ pub const MATERIAL_PERCENT: u64 = 1;
 /// The confidence is the product of the evidence for the verdict and
 /// `1 - 2^(-steps/2)`, which grows with the steps judged: 0 with none, 0.5
 /// with two, 0.97 with ten. The evidence is, for `leak`,
-/// strength × steadiness × (1 - came back); for `growing`, the strength;
-/// for `stable` and `churn`, 1 - the strength (or 1 when it fell).
+/// strength × steadiness × (1 - came back) × the age factor; for
+/// `growing`, the strength; for `stable` and `churn`, 1 - the strength (or
+/// 1 when it fell). The age factor, when the ages of live memory are
+/// known, is 0.5 + the share of it allocated in the earlier half of the
+/// windows, at most 1: a leak since the start keeps about half, memory
+/// only ever young may be a cache still filling. It is 1 otherwise.
 pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
     let rose = f.last > f.first && f.slope_per_window > 0.0;
     let trending = rose && f.strength >= TREND_MIN_STRENGTH;
@@ -71,7 +75,7 @@ pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
         Verdict::Stable
     };
     let (verdict, evidence) = if trending && significant && steady && kept && material {
-        let evidence = strength * f.steadiness * (1.0 - f.came_back);
+        let evidence = strength * f.steadiness * (1.0 - f.came_back) * age_factor(f.older_share);
         (Verdict::Leak, evidence)
     } else if trending {
         (Verdict::Growing, strength)
@@ -85,6 +89,11 @@ pub fn judge(f: &Features, all_stacks_live_bytes: u64) -> (Verdict, f64) {
         0.0
     };
     (verdict, confidence)
+}
+
+/// How much the age of live memory backs a leak (see [`judge`]).
+fn age_factor(older_share: Option<f64>) -> f64 {
+    older_share.map_or(1.0, |older| (0.5 + older).min(1.0))
 }
 
 #[cfg(test)]
@@ -106,6 +115,7 @@ mod tests {
             flat_tail: 0,
             allocating_without_growth: 0,
             recaptured_share: 0.0,
+            older_share: None,
         }
     }
 
@@ -154,6 +164,31 @@ mod tests {
     }
 
     #[test]
+    fn young_live_memory_halves_a_leaks_confidence() {
+        let all = 20 << 20;
+        let with_ages = |older_share| {
+            judge(
+                &Features {
+                    older_share,
+                    ..leak()
+                },
+                all,
+            )
+        };
+        let (verdict, unknown) = with_ages(None);
+        assert_eq!(verdict, Verdict::Leak);
+        assert_eq!(with_ages(Some(0.5)).1, unknown, "a leak since the start");
+        assert_eq!(with_ages(Some(0.9)).1, unknown);
+        let (verdict, young) = with_ages(Some(0.0));
+        assert_eq!(
+            verdict,
+            Verdict::Leak,
+            "the age weighs on the confidence only"
+        );
+        assert!((young - unknown / 2.0).abs() < 1e-12, "{young} {unknown}");
+    }
+
+    #[test]
     fn confidence_grows_with_the_steps_and_stays_in_range() {
         let all = 20 << 20;
         let few = judge(
@@ -181,6 +216,7 @@ mod tests {
             flat_tail: 0,
             allocating_without_growth: 0,
             recaptured_share: 0.0,
+            older_share: None,
         };
         assert_eq!(judge(&nothing, 0), (Verdict::Churn, 0.0));
         let broken = Features {

@@ -44,6 +44,7 @@ fn leaking_report() -> Report {
         series: vec![live_bytes / 2, live_bytes],
         frames,
         evidence: None,
+        age_profile: Vec::new(),
     };
     let stacks = vec![
         stack(

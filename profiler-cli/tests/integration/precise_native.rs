@@ -44,6 +44,17 @@ fn check_leak_report(report: &Report) {
     );
     assert_eq!(leak.live_count, ROUNDS * 20);
     assert!(leak.growth_bytes_per_min > 0.0);
+    // Rounds 250 ms apart in windows of 0.5 s: every live byte is dated,
+    // about two rounds to a window.
+    let ages = &leak.age_profile;
+    assert_eq!(ages.len(), report.windows.len());
+    assert_eq!(ages.iter().sum::<u64>(), leak.live_bytes, "{ages:?}");
+    let dated = ages.iter().filter(|&&bytes| bytes > 0).count() as u64;
+    assert!(dated >= ROUNDS / 2 - 1, "{ages:?}");
+    assert!(
+        ages.iter().all(|&bytes| bytes <= 3 * LEAKED_PER_ROUND),
+        "{ages:?}"
+    );
 
     let churn: Vec<_> = report
         .stacks
