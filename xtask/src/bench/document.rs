@@ -189,7 +189,7 @@ fn sections(results: &Results) -> Vec<Section> {
                     "The same workloads at {factor}× the sizes above (loops of a few \
                      seconds), uninstrumented and under growth mode only, {runs} runs \
                      each, interleaved: long enough for growth mode's allocator bursts, \
-                     one a second, to cost what they cost in a long-running service.",
+                     about one a second, to cost what they cost in a long-running service.",
                     factor = steady.size_factor,
                     runs = steady.runs,
                 ))
