@@ -521,15 +521,13 @@ impl<'a> Session<'a> {
                     growth.close_window(&self.ebpf, length, figures.anon_rss_bytes)?;
                 // A finalizing interpreter frees what the program kept: the
                 // report shows memory as the program left it.
-                if !finalizing() {
-                    self.freed_blocks.sweep(
-                        &mut self.ebpf,
-                        self.pid,
-                        SweepScope::Samples,
-                        pool_size,
-                        Some(&finalizing),
-                    )?;
-                }
+                self.freed_blocks.sweep(
+                    &mut self.ebpf,
+                    self.pid,
+                    SweepScope::Samples,
+                    pool_size,
+                    Some(&finalizing),
+                )?;
                 let (totals, evidence) = growth_totals::read(
                     &self.ebpf,
                     self.pid,

@@ -38,9 +38,9 @@ pub struct FreedBlocks {
 impl FreedBlocks {
     /// Checks the recorded blocks of `pid` in `scope`, and retires the dead.
     /// `finalizing`, when given, tells whether the target's interpreter
-    /// has begun to tear down, freeing what the program kept: asked once
-    /// the blocks are read, it voids a reading that may have caught the
-    /// teardown.
+    /// has begun to tear down, freeing what the program kept: then there
+    /// is no sweep, and asked again once the blocks are read, it voids a
+    /// reading that may have caught the teardown.
     pub fn sweep(
         &mut self,
         ebpf: &mut Ebpf,
@@ -49,6 +49,10 @@ impl FreedBlocks {
         pool_size: u64,
         finalizing: Option<&dyn Fn() -> bool>,
     ) -> Result<(), Error> {
+        let finalizing = || finalizing.is_some_and(|finalizing| finalizing());
+        if finalizing() {
+            return Ok(());
+        }
         let candidates: Vec<_> = kernel_maps::live_allocations(ebpf)?
             .into_iter()
             .filter(|(key, live)| {
@@ -75,7 +79,7 @@ impl FreedBlocks {
         let Ok(readings) = read_blocks(&ProcessMemory { pid }, &blocks, pool_size) else {
             return Ok(());
         };
-        if finalizing.is_some_and(|finalizing| finalizing()) {
+        if finalizing() {
             return Ok(());
         }
         let mut still_recorded = HashMap::with_capacity(candidates.len());

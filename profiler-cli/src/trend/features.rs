@@ -91,7 +91,7 @@ impl Features {
     /// Measures `series` knowing the stack's `turnover` in the same
     /// windows.
     pub fn with_turnover(series: &[u64], turnover: Turnover) -> Features {
-        let points: Vec<u64> = std::iter::once(0).chain(series.iter().copied()).collect();
+        let points = from_zero(series);
         let judged_points = points.len().div_ceil(2).max(JUDGED_MIN_STEPS + 1);
         let judged_start = points.len().saturating_sub(judged_points);
         let judged = &points[judged_start..];
@@ -137,8 +137,16 @@ fn judged_counts(counts: &[u64], judged_start: usize) -> Vec<u64> {
     if counts.is_empty() {
         return Vec::new();
     }
-    let points: Vec<u64> = std::iter::once(0).chain(counts.iter().copied()).collect();
-    points.get(judged_start..).unwrap_or(&[]).to_vec()
+    from_zero(counts)
+        .get(judged_start..)
+        .unwrap_or(&[])
+        .to_vec()
+}
+
+/// `values` at the ends of the windows, after the implicit 0 at the start
+/// of tracing.
+fn from_zero(values: &[u64]) -> Vec<u64> {
+    std::iter::once(0).chain(values.iter().copied()).collect()
 }
 
 /// What `part` added over the judged part as a share of what `whole`
