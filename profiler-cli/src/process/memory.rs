@@ -14,6 +14,9 @@ pub struct MemoryError {
     pub source: std::io::Error,
 }
 
+/// The page size of x86_64, the granularity of mappings.
+const PAGE_SIZE: u64 = 4096;
+
 /// Reads bytes from an address space.
 pub trait MemoryReader {
     /// Fills `buffer` from `address`, entirely or not at all.
@@ -23,6 +26,26 @@ pub trait MemoryReader {
         let mut buffer = vec![0; len];
         self.read_into(address, &mut buffer)?;
         Ok(buffer)
+    }
+
+    /// Up to `len` bytes from `address`, fewer when a page on the way is
+    /// not mapped: a struct near the end of its mapping is read whole even
+    /// though a read of `len` bytes would cross into nothing. Fails only
+    /// when the first byte is unreadable.
+    fn read_up_to(&self, address: u64, len: usize) -> Result<Vec<u8>, MemoryError> {
+        let mut bytes = Vec::with_capacity(len);
+        let mut next = address;
+        while bytes.len() < len {
+            let to_page_end = PAGE_SIZE - next % PAGE_SIZE;
+            let chunk = (len - bytes.len()).min(to_page_end as usize);
+            match self.read_vec(next, chunk) {
+                Ok(read) => bytes.extend_from_slice(&read),
+                Err(error) if bytes.is_empty() => return Err(error),
+                Err(_) => break,
+            }
+            next += chunk as u64;
+        }
+        Ok(bytes)
     }
 
     fn read_u64(&self, address: u64) -> Result<u64, MemoryError> {
@@ -230,5 +253,17 @@ mod tests {
             u32::from_le_bytes([5, 6, 7, 8])
         );
         assert!(memory.read_u32(0x1006).is_err());
+    }
+
+    #[test]
+    fn a_read_up_to_a_length_stops_at_the_first_unmapped_page() {
+        let mut memory = FakeMemory::default();
+        memory.place(0x1000, (0..0x2000u32).map(|byte| byte as u8).collect());
+        let bytes = memory.read_up_to(0x2200, 0x1000).unwrap();
+        assert_eq!(bytes.len(), 0xe00, "the rest of the mapping, no more");
+        assert_eq!(bytes[0], 0x00);
+        assert_eq!(bytes[1], 0x01);
+        assert_eq!(memory.read_up_to(0x1100, 0x20).unwrap().len(), 0x20);
+        assert!(memory.read_up_to(0x4000, 0x10).is_err());
     }
 }

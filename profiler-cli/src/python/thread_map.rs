@@ -17,7 +17,9 @@ use crate::python::PythonError;
 use crate::python::offsets::thread_states;
 use crate::python::runtime::PythonRuntime;
 
-/// Bytes of `struct pthread` searched for the tid field.
+/// Bytes of `struct pthread` searched for the tid field, fewer when its
+/// mapping ends sooner: the main thread's struct sits in the static TLS
+/// block, at times less than this from the end of its mapping.
 const PTHREAD_SEARCH_BYTES: u64 = 0x1000;
 
 /// The current thread states of a target, by tid.
@@ -74,12 +76,14 @@ fn find_tid_offset(
 ) -> Option<u64> {
     let structs: Vec<Vec<u8>> = pthreads
         .iter()
-        .filter_map(|&pthread| memory.read_vec(pthread, PTHREAD_SEARCH_BYTES as usize).ok())
+        .filter_map(|&pthread| {
+            memory
+                .read_up_to(pthread, PTHREAD_SEARCH_BYTES as usize)
+                .ok()
+        })
         .collect();
-    if structs.is_empty() {
-        return None;
-    }
-    (0..PTHREAD_SEARCH_BYTES as usize - 4)
+    let searchable = structs.iter().map(Vec::len).min()?;
+    (0..searchable.saturating_sub(3))
         .step_by(4)
         .find_map(|offset| {
             let all_hold_a_tid = structs.iter().all(|bytes| {
@@ -123,6 +127,19 @@ mod tests {
         let tids = HashSet::from([4242, 4243]);
         assert_eq!(
             find_tid_offset(&memory, &[0x10_000, 0x20_000], &tids),
+            Some(0x2d0)
+        );
+    }
+
+    #[test]
+    fn a_pthread_near_the_end_of_its_mapping_is_searched_as_far_as_it_goes() {
+        let mut memory = FakeMemory::default();
+        // The struct starts 0x900 bytes before its mapping ends.
+        let mut bytes = vec![0u8; 0x900];
+        bytes[0x2d0..0x2d4].copy_from_slice(&777u32.to_le_bytes());
+        memory.place(0x7f00_0000_0700, bytes);
+        assert_eq!(
+            find_tid_offset(&memory, &[0x7f00_0000_0700], &HashSet::from([777])),
             Some(0x2d0)
         );
     }

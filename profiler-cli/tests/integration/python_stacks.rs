@@ -151,23 +151,6 @@ const LTO_HIDES_SMALL_ALLOCATIONS: &str =
 /// free-list check finds most such frees, not all, and a JSON temporary is
 /// at times judged a leak.
 const LTO_HIDES_SOME_FREES: &str = "LTO build: some inlined frees escape the free-list check; a churn line is at times judged a leak";
-/// pyenv's 3.9 and 3.10 (threads keyed through pthread_self) at times
-/// report part of the leak under a stack without Python frames, ranked
-/// first; Debian's 3.9 does not.
-const PYENV_39_310_NATIVE_ONLY_LEAK: &str = "3.9/3.10 builds intermittently rank a native-only stack (PyByteArray_Resize, PyUnicode_New) first; cause not found yet";
-
-/// The gaps of pyenv's 3.9 and 3.10.
-const PYENV_39_310: [KnownGap; 2] = [
-    KnownGap {
-        interpreter: "pyenv 3.9",
-        why: PYENV_39_310_NATIVE_ONLY_LEAK,
-    },
-    KnownGap {
-        interpreter: "pyenv 3.10",
-        why: PYENV_39_310_NATIVE_ONLY_LEAK,
-    },
-];
-
 /// Runs `attempt` on every available interpreter but those in `gaps`, and
 /// fails with every interpreter's problem at once.
 fn on_interpreters(
@@ -211,14 +194,10 @@ fn main_thread_leak_is_found_on_every_interpreter() {
     run_everywhere(
         "main_thread_leak_is_found_on_every_interpreter",
         &MAIN_THREAD,
-        &[
-            PYENV_39_310[0],
-            PYENV_39_310[1],
-            KnownGap {
-                interpreter: "Debian bookworm",
-                why: LTO_HIDES_SOME_FREES,
-            },
-        ],
+        &[KnownGap {
+            interpreter: "Debian bookworm",
+            why: LTO_HIDES_SOME_FREES,
+        }],
     );
 }
 
@@ -239,7 +218,7 @@ fn asyncio_callback_leak_is_found_on_every_interpreter() {
     run_everywhere(
         "asyncio_callback_leak_is_found_on_every_interpreter",
         &ASYNCIO,
-        &PYENV_39_310,
+        &[],
     );
 }
 
@@ -248,7 +227,7 @@ fn ctypes_malloc_is_attributed_to_the_calling_line_on_every_interpreter() {
     run_everywhere(
         "ctypes_malloc_is_attributed_to_the_calling_line_on_every_interpreter",
         &CTYPES,
-        &PYENV_39_310,
+        &[],
     );
 }
 
@@ -258,14 +237,10 @@ fn ctypes_malloc_is_attributed_to_the_calling_line_on_every_interpreter() {
 fn record_attaches_to_running_interpreters() {
     on_interpreters(
         "record_attaches_to_running_interpreters",
-        &[
-            PYENV_39_310[0],
-            PYENV_39_310[1],
-            KnownGap {
-                interpreter: "Debian bookworm",
-                why: LTO_HIDES_SOME_FREES,
-            },
-        ],
+        &[KnownGap {
+            interpreter: "Debian bookworm",
+            why: LTO_HIDES_SOME_FREES,
+        }],
         |interpreter, path| {
             let mut argv = interpreter.argv(&interpreter.fixtures().join(MAIN_THREAD.file));
             argv.extend([ROUNDS.into(), INTERVAL.into(), "--wait-stdin".into()]);
