@@ -8,15 +8,47 @@
 //! link, a pointer to a neighbour in the same pool, just like a free-list
 //! link. LTO builds inline pymalloc's free behind a guard in dozens of
 //! places that no probe sees, so this check is how their frees are found.
+//!
+//! The pool header says more. A pool whose count of used blocks is 0 holds
+//! nothing; a pool set up again for another size class no longer has the
+//! block where it was, or has it too small for what was asked; and blocks
+//! at or past `nextoffset` have not been handed out since the pool was set
+//! up. In each case the old block's bytes stay as they were, and it would
+//! look alive to every other test. The header is trusted only when it is
+//! consistent: `maxnextoffset` is the pool size less the block size of
+//! `szidx`, and `nextoffset` lies between the first block and it.
 
 /// Blocks larger than this are not pymalloc's: it hands them to malloc.
 pub const PYMALLOC_MAX_BLOCK: u64 = 512;
 
+/// `ref.count`, the blocks in use, in `struct pool_header`.
+const COUNT_OFFSET: usize = 0;
 /// `freeblock` in `struct pool_header`.
 const FREEBLOCK_OFFSET: u64 = 8;
+/// `szidx`, `nextoffset` and `maxnextoffset`: 32-bit words.
+const SIZE_INDEX_OFFSET: usize = 36;
+const NEXT_OFFSET_OFFSET: usize = 40;
+const MAX_NEXT_OFFSET_OFFSET: usize = 44;
+/// The header's size, rounded to the alignment: where the first block is.
+const POOL_OVERHEAD: u64 = 48;
+/// pymalloc's alignment on 64-bit builds since 3.8: size class `szidx`
+/// has blocks of `(szidx + 1) * 16` bytes.
+const ALIGNMENT: u64 = 16;
 /// The smallest pymalloc block: a free-list walk has at most this many
 /// steps per pool byte.
 const MIN_BLOCK: u64 = 16;
+
+/// How a target's pymalloc pools are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolLayout {
+    /// The pool size (`pool_size`).
+    pub size: u64,
+    /// Whether the blocks recorded are pymalloc's own, starting on their
+    /// pool's grid, so that its header can be trusted about them: true for
+    /// plain pymalloc; not under the debug hooks, which hand out an offset
+    /// into each block, nor under hooks that may wrap them.
+    pub headers_apply: bool,
+}
 
 /// pymalloc's pool size for a CPython minor version: 4 KiB up to 3.9,
 /// 16 KiB from 3.10.
@@ -29,9 +61,81 @@ pub fn pool_base(address: u64, pool_size: u64) -> u64 {
     address & !(pool_size - 1)
 }
 
+/// Where a recorded block stands in its pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolStanding {
+    /// Handed out: alive, or freed where the pool cannot tell.
+    HandedOut,
+    /// On the pool's free list.
+    OnFreeList,
+    /// The pool no longer has it handed out: the pool is empty, set up
+    /// again for another size class, or not yet carved that far.
+    NotHandedOut,
+}
+
+/// Where the block at `block`, recorded as `size` bytes, stands in the
+/// pool whose bytes, read at `base`, are `pool`; the header is asked only
+/// when `headers_apply` (`PoolLayout`).
+pub fn standing(
+    pool: &[u8],
+    base: u64,
+    block: u64,
+    size: u64,
+    headers_apply: bool,
+) -> PoolStanding {
+    if headers_apply
+        && let Some(header) = PoolHeader::read(pool)
+        && header.no_longer_holds(block - base, size)
+    {
+        return PoolStanding::NotHandedOut;
+    }
+    if on_free_list(pool, base, block) {
+        PoolStanding::OnFreeList
+    } else {
+        PoolStanding::HandedOut
+    }
+}
+
+/// The fields of `struct pool_header` that tell which blocks exist.
+struct PoolHeader {
+    count: u32,
+    block_size: u64,
+    next_offset: u64,
+}
+
+impl PoolHeader {
+    /// The header at the start of `pool`, when it is consistent.
+    fn read(pool: &[u8]) -> Option<PoolHeader> {
+        let word = |offset: usize| -> Option<u64> {
+            let bytes = pool.get(offset..offset + 4)?;
+            Some(u64::from(u32::from_le_bytes(bytes.try_into().ok()?)))
+        };
+        let block_size = (word(SIZE_INDEX_OFFSET)? + 1) * ALIGNMENT;
+        let next_offset = word(NEXT_OFFSET_OFFSET)?;
+        let max_next_offset = word(MAX_NEXT_OFFSET_OFFSET)?;
+        let pool_size = pool.len() as u64;
+        let consistent = block_size <= PYMALLOC_MAX_BLOCK
+            && max_next_offset + block_size == pool_size
+            && next_offset >= POOL_OVERHEAD + block_size
+            && next_offset <= max_next_offset + block_size;
+        consistent.then(|| PoolHeader {
+            count: word(COUNT_OFFSET).unwrap_or(0) as u32,
+            block_size,
+            next_offset,
+        })
+    }
+
+    /// True when no block of `size` bytes at `offset` can be in use.
+    fn no_longer_holds(&self, offset: u64, size: u64) -> bool {
+        let off_grid =
+            offset < POOL_OVERHEAD || !(offset - POOL_OVERHEAD).is_multiple_of(self.block_size);
+        self.count == 0 || off_grid || size > self.block_size || offset >= self.next_offset
+    }
+}
+
 /// True when `block` is on the free list of the pool whose bytes, read at
 /// `base`, are `pool`.
-pub fn on_free_list(pool: &[u8], base: u64, block: u64) -> bool {
+fn on_free_list(pool: &[u8], base: u64, block: u64) -> bool {
     let word = |address: u64| -> Option<u64> {
         let offset = usize::try_from(address.checked_sub(base)?).ok()?;
         let bytes = pool.get(offset..offset + 8)?;
@@ -96,6 +200,76 @@ mod tests {
         // A link out of the pool stops the walk too.
         bytes[0x100..0x108].copy_from_slice(&0xdead_0000u64.to_le_bytes());
         assert!(!on_free_list(&bytes, BASE, BASE + 0x200));
+    }
+
+    /// A consistent 4 KiB pool header: `count` blocks in use, blocks of
+    /// size class `size_index`, carved up to `next_offset`.
+    fn header(count: u32, size_index: u32, next_offset: u32) -> Vec<u8> {
+        let mut bytes = vec![0u8; 4096];
+        let block_size = (size_index + 1) * 16;
+        let mut put = |offset: usize, value: u32| {
+            bytes[offset..offset + 4].copy_from_slice(&value.to_le_bytes());
+        };
+        put(COUNT_OFFSET, count);
+        put(SIZE_INDEX_OFFSET, size_index);
+        put(NEXT_OFFSET_OFFSET, next_offset);
+        put(MAX_NEXT_OFFSET_OFFSET, 4096 - block_size);
+        bytes
+    }
+
+    #[test]
+    fn a_consistent_header_tells_which_blocks_can_be_in_use() {
+        // 64-byte blocks from offset 48, carved up to offset 48 + 10 * 64.
+        let pool = header(3, 3, 48 + 10 * 64);
+        let at = |block: u64| BASE + 48 + block * 64;
+        assert_eq!(
+            standing(&pool, BASE, at(2), 50, true),
+            PoolStanding::HandedOut
+        );
+        assert_eq!(
+            standing(&pool, BASE, at(10), 50, true),
+            PoolStanding::NotHandedOut,
+            "not carved yet"
+        );
+        assert_eq!(
+            standing(&pool, BASE, at(2) + 16, 50, true),
+            PoolStanding::NotHandedOut,
+            "between two blocks of the pool's size class"
+        );
+        assert_eq!(
+            standing(&pool, BASE, at(2), 100, true),
+            PoolStanding::NotHandedOut,
+            "larger than the pool's blocks"
+        );
+        let empty = header(0, 3, 48 + 10 * 64);
+        assert_eq!(
+            standing(&empty, BASE, at(2), 50, true),
+            PoolStanding::NotHandedOut
+        );
+        assert_eq!(
+            standing(&empty, BASE, at(2), 50, false),
+            PoolStanding::HandedOut,
+            "the header is not asked under hooks"
+        );
+    }
+
+    #[test]
+    fn an_inconsistent_header_leaves_only_the_free_list() {
+        // maxnextoffset does not fit the size class: not a pool header.
+        let mut pool = header(0, 3, 48 + 10 * 64);
+        pool[MAX_NEXT_OFFSET_OFFSET..MAX_NEXT_OFFSET_OFFSET + 4]
+            .copy_from_slice(&1000u32.to_le_bytes());
+        let block = BASE + 48 + 2 * 64;
+        assert_eq!(
+            standing(&pool, BASE, block, 50, true),
+            PoolStanding::HandedOut
+        );
+        pool[FREEBLOCK_OFFSET as usize..FREEBLOCK_OFFSET as usize + 8]
+            .copy_from_slice(&block.to_le_bytes());
+        assert_eq!(
+            standing(&pool, BASE, block, 50, true),
+            PoolStanding::OnFreeList
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::probes::allocator_probes::{ProbeSet, libc_plan};
 use crate::probes::{count_only, growth_maps, kernel_maps, loader};
 use crate::process::{allocator_object, maps, status};
 use crate::python::allocator_kind::AllocatorKind;
-use crate::python::pymalloc_evidence;
+use crate::python::pymalloc_evidence::{self, PoolLayout};
 use crate::report::{Mode, Report, Target, Window};
 use crate::session::freed_blocks::{FreedBlocks, SweepScope};
 use crate::session::growth_mode::{self, GrowthMode};
@@ -507,7 +507,7 @@ impl<'a> Session<'a> {
     ) -> Result<(), Error> {
         self.python.refresh_threads(&mut self.ebpf)?;
         let length = end.saturating_duration_since(self.window_started);
-        let pool_size = self.pymalloc_pool_size();
+        let pools = self.pymalloc_pools();
         let figures = status::figures(self.pid).unwrap_or_default();
         let python = &self.python;
         let finalizing = || {
@@ -525,7 +525,7 @@ impl<'a> Session<'a> {
                     &mut self.ebpf,
                     self.pid,
                     SweepScope::Samples,
-                    pool_size,
+                    pools,
                     Some(&finalizing),
                 )?;
                 let (totals, evidence) = growth_totals::read(
@@ -550,7 +550,7 @@ impl<'a> Session<'a> {
                         &mut self.ebpf,
                         self.pid,
                         SweepScope::PymallocBlocks,
-                        pool_size,
+                        pools,
                         None,
                     )?;
                 }
@@ -613,13 +613,16 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// The target interpreter's pymalloc pool size (16 KiB when unknown).
-    fn pymalloc_pool_size(&self) -> u64 {
-        let minor = self
-            .python
-            .active()
-            .map_or(u8::MAX, |active| active.runtime.version().minor);
-        pymalloc_evidence::pool_size(minor)
+    /// How the target interpreter's pymalloc pools are read (16 KiB when
+    /// the version is unknown; headers asked under plain pymalloc only).
+    fn pymalloc_pools(&self) -> PoolLayout {
+        let active = self.python.active();
+        let minor = active.map_or(u8::MAX, |active| active.runtime.version().minor);
+        PoolLayout {
+            size: pymalloc_evidence::pool_size(minor),
+            headers_apply: active
+                .is_some_and(|active| active.allocator == Some(AllocatorKind::Pymalloc)),
+        }
     }
 
     fn seconds_at(&self, instant: Instant) -> f64 {

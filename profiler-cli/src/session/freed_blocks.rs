@@ -15,7 +15,7 @@ use crate::process::block_liveness::{
     DeathEvidence, Fingerprint, RecordedBlock, judge, read_blocks,
 };
 use crate::process::memory::ProcessMemory;
-use crate::python::pymalloc_evidence::PYMALLOC_MAX_BLOCK;
+use crate::python::pymalloc_evidence::{PYMALLOC_MAX_BLOCK, PoolLayout};
 
 /// Which recorded blocks a sweep looks at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl FreedBlocks {
         ebpf: &mut Ebpf,
         pid: u32,
         scope: SweepScope,
-        pool_size: u64,
+        pools: PoolLayout,
         finalizing: Option<&dyn Fn() -> bool>,
     ) -> Result<(), Error> {
         let finalizing = || finalizing.is_some_and(|finalizing| finalizing());
@@ -76,7 +76,7 @@ impl FreedBlocks {
             .collect();
         // Once the target's address space is gone every read fails, and
         // none of that is evidence: the blocks keep their standing.
-        let Ok(readings) = read_blocks(&ProcessMemory { pid }, &blocks, pool_size) else {
+        let Ok(readings) = read_blocks(&ProcessMemory { pid }, &blocks, pools) else {
             return Ok(());
         };
         if finalizing() {
@@ -88,10 +88,14 @@ impl FreedBlocks {
             let first_seen = self.first_seen.get(&identity).copied();
             let evidence = match scope {
                 SweepScope::Samples => judge(block, reading, first_seen),
-                // Precise mode sees every other free: only the free-list
-                // link, the trace of an inlined pymalloc free, counts.
-                SweepScope::PymallocBlocks => judge(block, reading, None)
-                    .filter(|evidence| *evidence == DeathEvidence::FreeListLink),
+                // Precise mode sees every other free: only the pool's own
+                // word, the trace of an inlined pymalloc free, counts.
+                SweepScope::PymallocBlocks => judge(block, reading, None).filter(|evidence| {
+                    matches!(
+                        evidence,
+                        DeathEvidence::FreeListLink | DeathEvidence::PoolReclaimed
+                    )
+                }),
             };
             match evidence {
                 Some(evidence) => self.retire(ebpf, key, live.timestamp_ns, live, evidence)?,
@@ -150,12 +154,13 @@ impl FreedBlocks {
         let total = self.total();
         (total > 0).then(|| match scope {
             SweepScope::PymallocBlocks => format!(
-                "{total} pymalloc blocks were freed where no probe sees it (frees inlined by the interpreter's build); they were found on pymalloc's free lists and counted as freed"
+                "{total} pymalloc blocks were freed where no probe sees it (frees inlined by the interpreter's build); they were found on pymalloc's free lists or in pools that no longer hold them, and counted as freed"
             ),
             SweepScope::Samples => format!(
-                "{total} sampled blocks were found gone from the target's memory between bursts: {} unmapped, {} on pymalloc's free lists, {} holding another object",
+                "{total} sampled blocks were found gone from the target's memory between bursts: {} unmapped, {} on pymalloc's free lists, {} in pymalloc pools emptied or set up again, {} holding another object",
                 self.found(DeathEvidence::Unmapped),
                 self.found(DeathEvidence::FreeListLink),
+                self.found(DeathEvidence::PoolReclaimed),
                 self.found(DeathEvidence::FingerprintChanged)
             ),
         })

@@ -5,7 +5,9 @@
 //!
 //! Evidence of death, strongest first:
 //! - the block is no longer mapped (its memory went back to the system);
-//! - it is on its pymalloc pool's free list (`pymalloc_evidence`);
+//! - it is on its pymalloc pool's free list, or its pool no longer has
+//!   it handed out: the pool is empty, set up again for another size
+//!   class, or not carved that far (`pymalloc_evidence`);
 //! - its fingerprint changed: the two words where an object's type
 //!   pointer sits (+8 without a GC header, +24 with one) both differ from
 //!   when the block was first seen, so another object lives there now.
@@ -18,7 +20,9 @@
 use std::collections::HashMap;
 
 use crate::process::memory::{MemoryError, MemoryReader as _, ProcessMemory};
-use crate::python::pymalloc_evidence::{PYMALLOC_MAX_BLOCK, on_free_list, pool_base};
+use crate::python::pymalloc_evidence::{
+    PYMALLOC_MAX_BLOCK, PoolLayout, PoolStanding, pool_base, standing,
+};
 
 /// The words of a block that carry an object's type, with and without a
 /// GC header in front.
@@ -29,9 +33,9 @@ pub type Fingerprint = [u64; 2];
 pub struct BlockReading {
     /// The first word, None when the block is not mapped.
     pub first: Option<u64>,
-    /// Whether it is on its pymalloc pool's free list (None: not a
-    /// pymalloc block, or its pool could not be read).
-    pub on_free_list: Option<bool>,
+    /// Where it stands in its pymalloc pool (None: not a pymalloc block,
+    /// or its pool could not be read).
+    pub in_pool: Option<PoolStanding>,
     pub fingerprint: Option<Fingerprint>,
 }
 
@@ -40,6 +44,8 @@ pub struct BlockReading {
 pub enum DeathEvidence {
     Unmapped,
     FreeListLink,
+    /// Its pool is empty, set up again, or not carved as far as the block.
+    PoolReclaimed,
     FingerprintChanged,
 }
 
@@ -68,8 +74,12 @@ pub fn judge(
     if reading.first.is_none() {
         return Some(DeathEvidence::Unmapped);
     }
-    if block.maybe_pymalloc() && reading.on_free_list == Some(true) {
-        return Some(DeathEvidence::FreeListLink);
+    if block.maybe_pymalloc() {
+        match reading.in_pool {
+            Some(PoolStanding::OnFreeList) => return Some(DeathEvidence::FreeListLink),
+            Some(PoolStanding::NotHandedOut) => return Some(DeathEvidence::PoolReclaimed),
+            Some(PoolStanding::HandedOut) | None => {}
+        }
     }
     match (first_seen, reading.fingerprint) {
         (Some([was_near, was_far]), Some([near, far])) if was_near != near && was_far != far => {
@@ -80,28 +90,35 @@ pub fn judge(
 }
 
 /// Reads `blocks` in a few batched passes, and each pymalloc pool they
-/// lie in once (`pool_size` bytes). Fails when the address space itself is
+/// lie in once. Fails when the address space itself is
 /// gone, as when the target has exited: an unreadable block then says
 /// nothing about its own death.
 pub fn read_blocks(
     memory: &ProcessMemory,
     blocks: &[RecordedBlock],
-    pool_size: u64,
+    pools_read: PoolLayout,
 ) -> Result<Vec<BlockReading>, MemoryError> {
     let firsts = memory.read_words(&blocks.iter().map(|b| b.address).collect::<Vec<_>>())?;
     let mut pools: HashMap<u64, Option<Vec<u8>>> = HashMap::new();
-    let free: Vec<Option<bool>> = blocks
+    let in_pool: Vec<Option<PoolStanding>> = blocks
         .iter()
         .map(|block| {
             if !block.maybe_pymalloc() {
                 return None;
             }
-            let base = pool_base(block.address, pool_size);
+            let base = pool_base(block.address, pools_read.size);
             let pool = pools
                 .entry(base)
-                .or_insert_with(|| memory.read_vec(base, pool_size as usize).ok());
-            pool.as_ref()
-                .map(|pool| on_free_list(pool, base, block.address))
+                .or_insert_with(|| memory.read_vec(base, pools_read.size as usize).ok());
+            pool.as_ref().map(|pool| {
+                standing(
+                    pool,
+                    base,
+                    block.address,
+                    block.size,
+                    pools_read.headers_apply,
+                )
+            })
         })
         .collect();
     // A fingerprint word past the block's end belongs to another block.
@@ -127,7 +144,7 @@ pub fn read_blocks(
     Ok((0..blocks.len())
         .map(|index| BlockReading {
             first: firsts[index],
-            on_free_list: free[index],
+            in_pool: in_pool[index],
             fingerprint: Some([near[index].unwrap_or(0), far[index].unwrap_or(0)]),
         })
         .collect())
@@ -150,7 +167,7 @@ mod tests {
     fn reading(first: Option<u64>, fingerprint: Fingerprint) -> BlockReading {
         BlockReading {
             first,
-            on_free_list: Some(false),
+            in_pool: Some(PoolStanding::HandedOut),
             fingerprint: Some(fingerprint),
         }
     }
@@ -159,7 +176,7 @@ mod tests {
     fn an_unmapped_block_is_dead() {
         let gone = BlockReading {
             first: None,
-            on_free_list: None,
+            in_pool: None,
             fingerprint: None,
         };
         assert_eq!(
@@ -171,7 +188,7 @@ mod tests {
     #[test]
     fn a_free_list_link_kills_only_pymalloc_blocks() {
         let linked = BlockReading {
-            on_free_list: Some(true),
+            in_pool: Some(PoolStanding::OnFreeList),
             ..reading(Some(POOL_BLOCK + 0x40), [1, 2])
         };
         assert_eq!(
@@ -183,6 +200,15 @@ mod tests {
             ..small_object()
         };
         assert_eq!(judge(&from_libc, &linked, None), None);
+        let reclaimed = BlockReading {
+            in_pool: Some(PoolStanding::NotHandedOut),
+            ..linked
+        };
+        assert_eq!(
+            judge(&small_object(), &reclaimed, None),
+            Some(DeathEvidence::PoolReclaimed)
+        );
+        assert_eq!(judge(&from_libc, &reclaimed, None), None);
     }
 
     #[test]
