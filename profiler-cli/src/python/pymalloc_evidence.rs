@@ -98,7 +98,7 @@ pub fn standing(
 
 /// The fields of `struct pool_header` that tell which blocks exist.
 struct PoolHeader {
-    count: u32,
+    count: u64,
     block_size: u64,
     next_offset: u64,
 }
@@ -110,6 +110,7 @@ impl PoolHeader {
             let bytes = pool.get(offset..offset + 4)?;
             Some(u64::from(u32::from_le_bytes(bytes.try_into().ok()?)))
         };
+        let count = word(COUNT_OFFSET)?;
         let block_size = (word(SIZE_INDEX_OFFSET)? + 1) * ALIGNMENT;
         let next_offset = word(NEXT_OFFSET_OFFSET)?;
         let max_next_offset = word(MAX_NEXT_OFFSET_OFFSET)?;
@@ -118,8 +119,8 @@ impl PoolHeader {
             && max_next_offset + block_size == pool_size
             && next_offset >= POOL_OVERHEAD + block_size
             && next_offset <= max_next_offset + block_size;
-        consistent.then(|| PoolHeader {
-            count: word(COUNT_OFFSET).unwrap_or(0) as u32,
+        consistent.then_some(PoolHeader {
+            count,
             block_size,
             next_offset,
         })
