@@ -73,6 +73,11 @@ pub struct TraceArgs {
     /// program that only counts hits, without return probes.
     #[arg(long, hide = true)]
     pub count_only: bool,
+    /// Also probe pymalloc where an LTO build (Debian's pythons) inlined
+    /// it into its callers, so that small-object leaks are seen there. Each
+    /// of those few hundred probes costs about 0.1 s when leakspy detaches.
+    #[arg(long)]
+    pub inlined_pymalloc: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +171,7 @@ impl TraceArgs {
             probes: ProbeOptions {
                 placement: self.probe_placement,
                 count_only,
+                inlined_pymalloc: self.inlined_pymalloc,
             },
         }
     }

@@ -43,6 +43,8 @@ pub struct ProbeOptions {
     /// Precise mode's sites with a program that only counts hits, and no
     /// return probes: the floor under precise mode's cost.
     pub count_only: bool,
+    /// Also probe the places where an LTO build inlined pymalloc.
+    pub inlined_pymalloc: bool,
 }
 
 /// Where and how results are written.

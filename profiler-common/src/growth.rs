@@ -105,8 +105,9 @@ impl ActivityCounter {
     pub const COUNT: u32 = 7;
 }
 
-/// The attach cookie of an allocator probe on an instruction the kernel
-/// single-steps; probes on emulated instructions carry 0.
+/// The attach cookie bit of an allocator probe on an instruction the
+/// kernel single-steps; probes on emulated instructions leave it clear
+/// (the cookie's high half may carry an inlined site's index).
 pub const SINGLE_STEPPED_COOKIE: u64 = 1;
 
 #[cfg(test)]

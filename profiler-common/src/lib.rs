@@ -9,6 +9,7 @@
 mod allocation;
 mod counters;
 mod growth;
+mod inlined;
 pub mod map_names;
 mod python;
 mod stack;
@@ -20,6 +21,10 @@ pub use counters::{LossCounter, StackCounters};
 pub use growth::{
     ActivityCounter, AnonymousMapping, FaultCounters, PAGE_SAMPLE_EVERY, PAGE_SIZE, PendingRemap,
     SINGLE_STEPPED_COOKIE, SampleSettings, TracedProcess, page_is_sampled, sampled_pages_bytes,
+};
+pub use inlined::{
+    CONSTANT_VALUE, InlinedSite, MAX_INLINED_SITES, PT_REGS_GENERAL, PendingInlinedCall,
+    inlined_site_cookie, inlined_site_index, is_single_stepped,
 };
 pub use python::{
     InstructionKind, MAX_PYTHON_FRAMES, NO_OFFSET, PythonFrame, PythonOffsets, ThreadIdKind,
@@ -44,4 +49,6 @@ mod pod {
     unsafe impl aya::Pod for FaultCounters {}
     unsafe impl aya::Pod for AnonymousMapping {}
     unsafe impl aya::Pod for PendingRemap {}
+    unsafe impl aya::Pod for InlinedSite {}
+    unsafe impl aya::Pod for PendingInlinedCall {}
 }

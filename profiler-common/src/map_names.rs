@@ -5,6 +5,11 @@
 pub const LIVE_ALLOCATIONS: &str = "LIVE_ALLOCATIONS";
 /// Allocator calls between entry and return, per thread: `u64` pid_tgid → `PendingCall`.
 pub const PENDING_CALLS: &str = "PENDING_CALLS";
+/// The places probed on pymalloc's inlined copies: index → `InlinedSite`.
+pub const INLINED_SITES: &str = "INLINED_SITES";
+/// Inlined allocations between guard and meeting point, per thread:
+/// `u64` pid_tgid → `PendingInlinedCall`.
+pub const PENDING_INLINED: &str = "PENDING_INLINED";
 /// Interned stacks: `u64` stack id → `StackTrace`.
 pub const STACKS: &str = "STACKS";
 /// Running totals per stack: `u64` stack id → `StackCounters`.

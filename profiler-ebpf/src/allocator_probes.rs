@@ -8,6 +8,7 @@
 //! `allocator_return`.
 
 use aya_ebpf::{
+    EbpfContext,
     helpers::bpf_probe_read_user,
     macros::{uprobe, uretprobe},
     programs::{ProbeContext, RetProbeContext},
@@ -142,23 +143,30 @@ pub fn allocator_return(ctx: RetProbeContext) -> u32 {
         // and returns NULL. A failed resize leaves it alone.
         record_free(call.old_address);
     }
-    if address == 0 {
-        return 0;
+    if address != 0 {
+        account_returned(&ctx, address, call.size, call.source);
     }
-    match sample_weight(call.size) {
+    0
+}
+
+/// Records the block an allocator call returned, with the caller's stack,
+/// or, when growth mode's sampling passes it over, retires an older block
+/// recorded at its address.
+#[inline(always)]
+pub fn account_returned<C: EbpfContext>(ctx: &C, address: u64, size: u64, source: u32) {
+    match sample_weight(size) {
         Some(weight) => {
             let block = ReturnedBlock {
                 address,
-                size: call.size,
+                size,
                 weight,
-                stack_id: capture_stack(&ctx),
-                source: call.source,
+                stack_id: capture_stack(ctx),
+                source,
             };
             record_allocation(block, sampling());
         }
         None => retire_reused_address(address, true),
     }
-    0
 }
 
 #[uprobe]
@@ -225,7 +233,7 @@ pub fn py_free_enter(ctx: ProbeContext) -> u32 {
 /// A free outside any accounted allocator call retires the block. pymalloc
 /// hands large blocks to libc's free after its own: the block is retired
 /// by the first, and the second finds nothing.
-fn free_at(ctx: &ProbeContext, address: u64) {
+pub fn free_at(ctx: &ProbeContext, address: u64) {
     count_probe_hit(ctx);
     if address != 0
         && !inside_allocator()

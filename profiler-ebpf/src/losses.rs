@@ -2,7 +2,7 @@
 //! and what it saw happen.
 
 use aya_ebpf::{EbpfContext, helpers::generated::bpf_get_attach_cookie};
-use profiler_common::{ActivityCounter, LossCounter, SINGLE_STEPPED_COOKIE};
+use profiler_common::{ActivityCounter, LossCounter, is_single_stepped};
 
 use crate::maps::{ACTIVITY, LOSSES};
 
@@ -23,7 +23,7 @@ pub fn count_activity(counter: ActivityCounter, value: u64) {
 #[inline(always)]
 pub fn count_probe_hit<C: EbpfContext>(ctx: &C) {
     count_activity(ActivityCounter::AllocatorHits, 1);
-    if unsafe { bpf_get_attach_cookie(ctx.as_ptr()) } == SINGLE_STEPPED_COOKIE {
+    if is_single_stepped(unsafe { bpf_get_attach_cookie(ctx.as_ptr()) }) {
         count_activity(ActivityCounter::SingleSteppedHits, 1);
     }
 }

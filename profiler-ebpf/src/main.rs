@@ -27,6 +27,8 @@ mod finalizing;
 #[cfg(target_arch = "bpf")]
 mod hit_counter;
 #[cfg(target_arch = "bpf")]
+mod inlined_allocator;
+#[cfg(target_arch = "bpf")]
 mod losses;
 #[cfg(target_arch = "bpf")]
 mod maps;

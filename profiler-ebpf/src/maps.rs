@@ -5,9 +5,9 @@ use aya_ebpf::{
     maps::{Array, HashMap, LruHashMap, PerCpuArray},
 };
 use profiler_common::{
-    ActivityCounter, AllocationKey, AnonymousMapping, FaultCounters, LiveAllocation, LossCounter,
-    PendingCall, PendingRemap, PythonOffsets, SampleSettings, StackCounters, StackTrace,
-    TracedProcess,
+    ActivityCounter, AllocationKey, AnonymousMapping, FaultCounters, InlinedSite, LiveAllocation,
+    LossCounter, MAX_INLINED_SITES, PendingCall, PendingInlinedCall, PendingRemap, PythonOffsets,
+    SampleSettings, StackCounters, StackTrace, TracedProcess,
 };
 
 /// Userspace may resize these before loading; the values are the defaults.
@@ -28,6 +28,13 @@ pub static LIVE_ALLOCATIONS: HashMap<AllocationKey, LiveAllocation> =
 
 #[map(name = "PENDING_CALLS")]
 pub static PENDING_CALLS: HashMap<u64, PendingCall> =
+    HashMap::with_max_entries(MAX_THREADS_IN_ALLOCATOR, 0);
+
+#[map(name = "INLINED_SITES")]
+pub static INLINED_SITES: Array<InlinedSite> = Array::with_max_entries(MAX_INLINED_SITES, 0);
+
+#[map(name = "PENDING_INLINED")]
+pub static PENDING_INLINED: HashMap<u64, PendingInlinedCall> =
     HashMap::with_max_entries(MAX_THREADS_IN_ALLOCATOR, 0);
 
 #[map(name = "STACKS")]

@@ -52,6 +52,20 @@ pub struct ProbeSite {
     /// The kernel single-steps the instruction probed (placement says):
     /// its hits are counted apart, they cost several times more.
     pub single_stepped: bool,
+    /// The attach cookie's own part: an inlined site's index
+    /// (`inlined_site_cookie`), 0 on a function.
+    pub cookie: u64,
+}
+
+impl ProbeSite {
+    /// The cookie the probe is attached with.
+    pub fn attach_cookie(&self) -> u64 {
+        if self.single_stepped {
+            self.cookie | SINGLE_STEPPED_COOKIE
+        } else {
+            self.cookie
+        }
+    }
 }
 
 /// The probes attached to one process.
@@ -107,6 +121,7 @@ pub fn libc_plan(object: &Path, options: ProbeOptions) -> Vec<ProbeSite> {
         object: object.to_path_buf(),
         location: Location::Symbol(symbol),
         single_stepped: false,
+        cookie: 0,
     };
     let mut plan = vec![site("free_enter", "free")];
     plan.extend(
@@ -223,11 +238,7 @@ fn attach_shared_site(
     let program = EventProgram {
         name: site.program,
         fd: program.as_fd(),
-        cookie: if site.single_stepped {
-            SINGLE_STEPPED_COOKIE
-        } else {
-            0
-        },
+        cookie: site.attach_cookie(),
     };
     shared
         .attach(point, &program, pid)
@@ -276,7 +287,7 @@ fn attach_site(
     };
     let point = UProbeAttachPoint {
         location,
-        cookie: site.single_stepped.then_some(SINGLE_STEPPED_COOKIE),
+        cookie: Some(site.attach_cookie()).filter(|&cookie| cookie != 0),
     };
     match uprobe(ebpf, site.program)?.attach(point, &site.object, scope) {
         Ok(link) => Ok(Some(link)),

@@ -43,6 +43,7 @@ mod tests {
             object: "/lib/libc.so.6".into(),
             location,
             single_stepped: false,
+            cookie: 0,
         }
     }
 

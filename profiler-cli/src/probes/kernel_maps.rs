@@ -8,7 +8,8 @@ use aya::{
     maps::{Array, HashMap as BpfHashMap, MapData, PerCpuArray},
 };
 use profiler_common::{
-    AllocationKey, LiveAllocation, LossCounter, PythonOffsets, StackCounters, StackTrace, map_names,
+    AllocationKey, InlinedSite, LiveAllocation, LossCounter, PythonOffsets, StackCounters,
+    StackTrace, map_names,
 };
 
 use crate::error::Error;
@@ -128,6 +129,19 @@ pub fn set_python_offsets(ebpf: &mut Ebpf, offsets: &PythonOffsets) -> Result<()
     array
         .set(0, offsets, 0)
         .map_err(map_error(map_names::PYTHON_OFFSETS))
+}
+
+/// Describes the inlined allocator sites to the kernel, by index.
+pub fn set_inlined_sites(ebpf: &mut Ebpf, sites: &[InlinedSite]) -> Result<(), Error> {
+    let name = map_names::INLINED_SITES;
+    let map = ebpf
+        .map_mut(name)
+        .expect("every map name is in the embedded object");
+    let mut array = Array::<_, InlinedSite>::try_from(map).map_err(map_error(name))?;
+    for (index, site) in sites.iter().enumerate() {
+        array.set(index as u32, site, 0).map_err(map_error(name))?;
+    }
+    Ok(())
 }
 
 /// Makes the kernel's thread map equal to `threads` (tid → PyThreadState).

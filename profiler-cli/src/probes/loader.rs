@@ -8,7 +8,7 @@ use crate::error::Error;
 static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/profiler"));
 
 /// Names of every uprobe program in the object.
-pub const UPROBE_PROGRAMS: [&str; 18] = [
+pub const UPROBE_PROGRAMS: [&str; 21] = [
     "malloc_enter",
     "calloc_enter",
     "realloc_enter",
@@ -27,6 +27,9 @@ pub const UPROBE_PROGRAMS: [&str; 18] = [
     "pywrap_calloc_enter",
     "pywrap_realloc_enter",
     "count_hit",
+    "inlined_free_guard",
+    "inlined_malloc_guard",
+    "inlined_malloc_merge",
 ];
 
 /// Loads the object and every program into the kernel, unattached.

@@ -6,6 +6,7 @@ pub mod allocator_probes;
 pub mod count_only;
 pub mod growth_maps;
 pub mod growth_tracepoints;
+pub mod inlined_plan;
 pub mod kernel_maps;
 pub mod loader;
 pub mod placement;

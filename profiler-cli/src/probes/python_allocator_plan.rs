@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::config::ProbeOptions;
 use crate::probes::allocator_probes::{Location, ProbeSite, return_site};
+use crate::probes::inlined_plan::InlinedProbes;
 use crate::probes::plan_finish::finish_plan;
 use crate::process::maps::{MemoryMap, mapped_file_path};
 use crate::python::allocator_table::{DomainTable, Operation};
@@ -31,16 +32,18 @@ fn wrapper_entry_program(operation: Operation) -> &'static str {
     }
 }
 
-/// The sites for `tables`, in attach order: frees, returns, entries. A
-/// function shared by several tables (pymalloc serves both the object and
-/// the mem domain) is probed once. Wrappers with an inlined copy of their
-/// function are probed too: a block they free never reaches the function.
-/// Addresses outside any file mapping are skipped with a warning. The
-/// sites are placed and programmed as `options` say.
+/// The sites for `tables` and `inlined`, in attach order: frees, returns
+/// (and inlined meeting points), entries (and inlined guards). A function
+/// shared by several tables (pymalloc serves both the object and the mem
+/// domain) is probed once. Wrappers with an inlined copy of their function
+/// are probed too: a block they free never reaches the function. Addresses
+/// outside any file mapping are skipped with a warning. The sites are
+/// placed and programmed as `options` say.
 pub fn python_plan(
     pid: u32,
     maps: &[MemoryMap],
     tables: &[&DomainTable],
+    inlined: &InlinedProbes,
     options: ProbeOptions,
 ) -> Vec<ProbeSite> {
     let mut functions: BTreeSet<(u64, u8, &'static str)> = BTreeSet::new();
@@ -73,14 +76,34 @@ pub fn python_plan(
     let returns = entries.iter().map(return_site);
     let plan = frees
         .iter()
+        .chain(&inlined.frees)
         .cloned()
         .chain(returns)
+        .chain(inlined.merges.iter().cloned())
         .chain(entries.iter().cloned())
+        .chain(inlined.guards.iter().cloned())
         .collect();
     finish_plan(plan, options)
 }
 
 fn site_at(pid: u32, maps: &[MemoryMap], address: u64, program: &'static str) -> Option<ProbeSite> {
+    let (object, map) = mapped_object(pid, maps, address)?;
+    Some(ProbeSite {
+        program,
+        object,
+        location: Location::FileOffset(address - map.start + map.offset),
+        single_stepped: false,
+        cookie: 0,
+    })
+}
+
+/// The file that holds the code at `address` of process `pid`, and its
+/// mapping; None, with a warning, when no file can be probed there.
+pub fn mapped_object(
+    pid: u32,
+    maps: &[MemoryMap],
+    address: u64,
+) -> Option<(std::path::PathBuf, &MemoryMap)> {
     let map = maps
         .iter()
         .find(|map| map.contains(address) && map.executable && map.is_file_backed());
@@ -89,12 +112,7 @@ fn site_at(pid: u32, maps: &[MemoryMap], address: u64, program: &'static str) ->
         return None;
     };
     match mapped_file_path(pid, map) {
-        Ok(object) => Some(ProbeSite {
-            program,
-            object,
-            location: Location::FileOffset(address - map.start + map.offset),
-            single_stepped: false,
-        }),
+        Ok(object) => Some((object, map)),
         Err(error) => {
             log::warn!("cannot probe {address:#x}: {error}");
             None

@@ -71,6 +71,7 @@ mod tests {
             context,
             functions: HashMap::from([(Operation::Malloc, malloc)]),
             guarded_wrappers: HashMap::new(),
+            inlined: HashMap::new(),
         }
     }
 

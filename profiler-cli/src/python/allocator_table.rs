@@ -97,6 +97,9 @@ pub struct DomainTable {
     /// behind a guard: a call to one of them may never reach the function,
     /// so they are probed too (with the wrapper's own argument positions).
     pub guarded_wrappers: HashMap<Operation, u64>,
+    /// The function each guarded wrapper's guard compares with: the one
+    /// inlined behind it, in the wrapper and maybe elsewhere.
+    pub inlined: HashMap<Operation, u64>,
 }
 
 /// Reads `domain`'s table from the target through its exported wrappers.
@@ -107,6 +110,7 @@ pub fn read_domain(
 ) -> Result<DomainTable, PythonError> {
     let mut functions = HashMap::new();
     let mut guarded_wrappers = HashMap::new();
+    let mut inlined = HashMap::new();
     let mut table_start = None;
     for operation in Operation::ALL {
         let name = domain.wrapper(operation);
@@ -119,8 +123,8 @@ pub fn read_domain(
         };
         let code = read_code(memory, entry, size as usize)?;
         let read_pointer = |address| memory.read_u64(address).ok();
-        let SlotUse { slot, guarded } = indirect_call_slot(&code, entry, &read_pointer)
-            .ok_or_else(|| {
+        let SlotUse { slot, guard } =
+            indirect_call_slot(&code, entry, &read_pointer).ok_or_else(|| {
                 PythonError::AllocatorTable(format!(
                     "{name} calls through no table slot leakspy can see"
                 ))
@@ -133,8 +137,9 @@ pub fn read_domain(
         }
         let function = memory.read_u64(slot).map_err(PythonError::Memory)?;
         functions.insert(operation, function);
-        if guarded {
+        if let Some(target) = guard {
             guarded_wrappers.insert(operation, entry);
+            inlined.insert(operation, target);
         }
     }
     let start = table_start.expect("four operations were read");
@@ -143,6 +148,7 @@ pub fn read_domain(
         context,
         functions,
         guarded_wrappers,
+        inlined,
     })
 }
 
@@ -166,9 +172,9 @@ fn read_code(
 pub struct SlotUse {
     /// The slot's address.
     pub slot: u64,
-    /// The wrapper compares the slot with a constant first, and runs an
+    /// The constant the wrapper compares the slot with first: it runs an
     /// inlined copy of that function when they match.
-    pub guarded: bool,
+    pub guard: Option<u64>,
 }
 
 /// The address of the table slot the function at `ip` (all of it in
@@ -218,10 +224,7 @@ pub fn indirect_call_slot(
                 None => memory_operand(&instruction, &loaded_from),
             };
             if let Some(slot) = slot {
-                return Some(SlotUse {
-                    slot,
-                    guarded: false,
-                });
+                return Some(SlotUse { slot, guard: None });
             }
         }
         let Some(register) = op0_register else {
@@ -238,7 +241,7 @@ pub fn indirect_call_slot(
         {
             return Some(SlotUse {
                 slot,
-                guarded: true,
+                guard: Some(instruction.immediate64()),
             });
         }
         let writes = matches!(
@@ -326,7 +329,7 @@ mod tests {
             found,
             Some(SlotUse {
                 slot: ip + 7 + 0x100,
-                guarded: true
+                guard: Some(0x4f1d00)
             })
         );
     }

@@ -6,6 +6,7 @@ pub mod allocator_kind;
 pub mod allocator_table;
 pub mod code_objects;
 pub mod gc_counters;
+pub mod inlined_guards;
 pub mod interpreter_binary;
 pub mod line_table;
 pub mod offsets;

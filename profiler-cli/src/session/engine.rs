@@ -541,17 +541,23 @@ impl<'a> Session<'a> {
                 let frees_hidden = self.python.active().is_some_and(|active| {
                     active.inlines_frees && active.allocator == Some(AllocatorKind::Pymalloc)
                 });
-                // Precise mode's sweep still counts what it finds once the
-                // interpreter tears down, though its probes no longer do:
-                // on Debian's LTO 3.9 the asyncio churn's blocks are only
-                // found freed then.
+                let inlined_probed = self
+                    .python
+                    .active()
+                    .is_some_and(|active| active.inlined_probed);
+                // With pymalloc's inlined copies probed, the small objects
+                // the program kept are recorded, and a tearing down
+                // interpreter frees them: no sweep then, as in growth mode.
+                // Without, those objects are not recorded, but some of the
+                // churn's inlined frees are found only then (Debian's 3.9
+                // asyncio churn): the sweep goes on.
                 if frees_hidden {
                     self.freed_blocks.sweep(
                         &mut self.ebpf,
                         self.pid,
                         SweepScope::PymallocBlocks,
                         pools,
-                        None,
+                        inlined_probed.then_some(&finalizing as &dyn Fn() -> bool),
                     )?;
                 }
                 let mut totals = kernel_maps::stack_counters(&self.ebpf)?;
@@ -683,6 +689,7 @@ impl<'a> Session<'a> {
                     .to_string(),
             ),
         }
+        notes.extend(python.and_then(|active| active.inlined_note.clone()));
         notes.extend(self.notes.iter().cloned());
         if self.config.probes.count_only {
             let activity = growth_maps::activity(&self.ebpf).unwrap_or_default();

@@ -9,11 +9,12 @@ use profiler_common::PythonOffsets;
 use crate::config::ProbeOptions;
 use crate::error::Error;
 use crate::probes::allocator_probes::ProbeSet;
+use crate::probes::inlined_plan::{InlinedProbes, plan_inlined};
 use crate::probes::kernel_maps;
 use crate::probes::python_allocator_plan::python_plan;
 use crate::process::maps::MemoryMap;
 use crate::python::allocator_kind::{AllocatorKind, classify};
-use crate::python::allocator_table::{Domain, Operation, read_domain};
+use crate::python::allocator_table::{Domain, DomainTable, Operation, read_domain};
 use crate::python::runtime::{PythonRuntime, discover};
 use crate::python::thread_map::ThreadMap;
 use crate::symbolize::Symbolizer;
@@ -31,6 +32,11 @@ pub struct ActivePython {
     /// The build inlines pymalloc's free behind guards: some frees reach
     /// no probe, and must be found in memory.
     pub inlines_frees: bool,
+    /// pymalloc's inlined copies are probed (`--inlined-pymalloc`).
+    pub inlined_probed: bool,
+    /// What the report says of pymalloc's inlined copies, if the build has
+    /// any.
+    pub inlined_note: Option<String>,
     threads: ThreadMap,
     probes: ProbeSet,
 }
@@ -167,7 +173,7 @@ fn activate(
     let memory = runtime.memory();
     let tables = [Domain::Object, Domain::Mem, Domain::Raw]
         .map(|domain| read_domain(&memory, &runtime.binary, domain));
-    let (allocator, inlines_frees, probes) = match tables {
+    let (allocator, inlines_frees, (inlined_probed, inlined_note), probes) = match tables {
         [Ok(object), Ok(mem), Ok(raw)] => {
             let inlines_frees = [&object, &mem]
                 .iter()
@@ -180,8 +186,21 @@ fn activate(
                     frames.into_iter().next().map(|frame| frame.function)
                 });
             let allocator = Some(classify(&object, &raw, malloc_name.as_deref()));
-            let plan = python_plan(runtime.pid, maps, &[&object, &mem], probes);
-            (allocator, inlines_frees, ProbeSet::new(plan, &[]))
+            let inlined = if probes.inlined_pymalloc {
+                plan_inlined(runtime.pid, maps, &object, &[&object, &mem])
+            } else {
+                InlinedProbes::default()
+            };
+            kernel_maps::set_inlined_sites(ebpf, &inlined.descriptions)?;
+            let probed = !inlined.descriptions.is_empty();
+            let note = inlined_note(&object, &inlined, probes.inlined_pymalloc);
+            let plan = python_plan(runtime.pid, maps, &[&object, &mem], &inlined, probes);
+            (
+                allocator,
+                inlines_frees,
+                (probed, note),
+                ProbeSet::new(plan, &[]),
+            )
         }
         [object, mem, raw] => {
             let error = [object, mem, raw].into_iter().find_map(Result::err);
@@ -189,7 +208,7 @@ fn activate(
                 "the interpreter's allocator is not probed, only libc's: {}",
                 error.map_or_else(String::new, |error| error.to_string())
             );
-            (None, false, ProbeSet::default())
+            (None, false, (false, None), ProbeSet::default())
         }
     };
     log::info!(
@@ -205,7 +224,32 @@ fn activate(
         runtime,
         allocator,
         inlines_frees,
+        inlined_probed,
+        inlined_note,
         threads,
         probes,
+    })
+}
+
+/// The report's note on pymalloc's inlined copies: how many were probed
+/// with `--inlined-pymalloc`, or, without it, that the build has some.
+fn inlined_note(object: &DomainTable, inlined: &InlinedProbes, asked: bool) -> Option<String> {
+    if asked {
+        let probed = inlined.guards.len() + inlined.frees.len();
+        return (probed + inlined.not_understood > 0).then(|| {
+            format!(
+                "pymalloc is inlined by this build (LTO): {} inlined allocations and {} inlined frees are probed, {} places leakspy cannot read are not",
+                inlined.guards.len(),
+                inlined.frees.len(),
+                inlined.not_understood
+            )
+        });
+    }
+    let runs_inlined = object
+        .inlined
+        .iter()
+        .any(|(operation, target)| object.functions.get(operation) == Some(target));
+    runs_inlined.then(|| {
+        "pymalloc is inlined by this build (LTO): small objects allocated there are not seen; --inlined-pymalloc probes those places too (each probe costs about 0.1 s when leakspy detaches)".to_string()
     })
 }

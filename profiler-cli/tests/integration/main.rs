@@ -8,6 +8,7 @@ mod detach;
 mod exports;
 mod gate;
 mod growth_mode;
+mod inlined_pymalloc;
 mod interpreters;
 mod precise_native;
 mod python_stacks;

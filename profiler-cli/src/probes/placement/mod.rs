@@ -23,7 +23,7 @@
 //! - `object_code`: symbols, code and jumps of the object file.
 
 mod emulation;
-mod object_code;
+pub mod object_code;
 mod program_inputs;
 #[cfg(test)]
 mod real_object_tests;

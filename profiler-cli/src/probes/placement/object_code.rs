@@ -66,6 +66,16 @@ impl ObjectCode {
             .map(|symbol| symbol.name.as_str())
     }
 
+    /// The addresses of the sized function symbol that starts at `vaddr`.
+    pub fn function_range(&self, vaddr: u64) -> Option<std::ops::Range<u64>> {
+        self.elf
+            .dynsym
+            .iter()
+            .chain(&self.elf.symtab)
+            .find(|symbol| symbol.address == vaddr && symbol.size > 0)
+            .map(|symbol| vaddr..vaddr + symbol.size)
+    }
+
     pub fn vaddr(&self, file_offset: u64) -> Option<u64> {
         file_offset_to_vaddr(&self.elf.segments, file_offset)
     }
@@ -86,6 +96,15 @@ impl ObjectCode {
         self.elf.data().get(start..end.min(start + length))
     }
 
+    /// Every executable section (or segment): its address and its bytes.
+    pub fn sections(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        self.code.iter().filter_map(|range| {
+            let start = range.file_offset as usize;
+            let bytes = self.elf.data().get(start..start + range.size as usize)?;
+            Some((range.vaddr, bytes))
+        })
+    }
+
     /// For each window, the first direct jump or call found whose target
     /// lies in it (None for no window).
     pub fn jumps_into(&self, windows: &[Option<RangeInclusive<u64>>]) -> Vec<Option<JumpInto>> {
@@ -94,12 +113,8 @@ impl ObjectCode {
             return found;
         }
         let mut instruction = Instruction::default();
-        for range in &self.code {
-            let start = range.file_offset as usize;
-            let Some(bytes) = self.elf.data().get(start..start + range.size as usize) else {
-                continue;
-            };
-            let mut decoder = Decoder::with_ip(64, bytes, range.vaddr, DecoderOptions::NONE);
+        for (vaddr, bytes) in self.sections() {
+            let mut decoder = Decoder::with_ip(64, bytes, vaddr, DecoderOptions::NONE);
             while decoder.can_decode() {
                 decoder.decode_out(&mut instruction);
                 if !is_direct_transfer(&instruction) {

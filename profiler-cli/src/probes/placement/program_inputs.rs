@@ -20,6 +20,25 @@ const ARGUMENT_REGISTERS: [Register; 6] = [
     Register::R9,
 ];
 
+/// The general registers, all an inlined site's program may read.
+const GENERAL_REGISTERS: [Register; 15] = [
+    Register::RAX,
+    Register::RBX,
+    Register::RCX,
+    Register::RDX,
+    Register::RSI,
+    Register::RDI,
+    Register::RBP,
+    Register::R8,
+    Register::R9,
+    Register::R10,
+    Register::R11,
+    Register::R12,
+    Register::R13,
+    Register::R14,
+    Register::R15,
+];
+
 /// What the programs attached at one place read there.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProgramInputs {
@@ -41,6 +60,10 @@ impl ProgramInputs {
             Some(ProgramKind::Return) => ProgramInputs {
                 registers: Vec::new(),
                 stack_as_at_entry: true,
+            },
+            Some(ProgramKind::InlinedSite) => ProgramInputs {
+                registers: GENERAL_REGISTERS.to_vec(),
+                stack_as_at_entry: false,
             },
             None => {
                 log::warn!("no description of uprobe program {program}: it stays at the entry");
@@ -72,11 +95,14 @@ enum ProgramKind {
     /// An entry program and the argument positions it reads (`arg(&ctx, n)`).
     Entry(&'static [usize]),
     Return,
+    /// A program on an inlined allocator site: which registers it reads
+    /// is the site's description, so it is taken to read them all.
+    InlinedSite,
 }
 
 /// The arguments each program of the eBPF object reads, by position.
 fn arguments_read(program: &str) -> Option<ProgramKind> {
-    use ProgramKind::{Entry, Return};
+    use ProgramKind::{Entry, InlinedSite, Return};
     Some(match program {
         "malloc_enter" | "valloc_enter" | "free_enter" | "pywrap_malloc_enter" => Entry(&[0]),
         "calloc_enter" | "realloc_enter" | "pywrap_calloc_enter" | "pywrap_realloc_enter" => {
@@ -90,6 +116,7 @@ fn arguments_read(program: &str) -> Option<ProgramKind> {
         "py_calloc_enter" | "py_realloc_enter" => Entry(&[1, 2]),
         "count_hit" => Entry(&[]),
         "allocator_return" => Return,
+        "inlined_free_guard" | "inlined_malloc_guard" | "inlined_malloc_merge" => InlinedSite,
         _ => return None,
     })
 }

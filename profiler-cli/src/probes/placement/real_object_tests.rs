@@ -154,7 +154,7 @@ fn with_entry_placement_every_libc_probe_stays_at_its_entry() {
     };
     let options = ProbeOptions {
         placement: ProbePlacement::Entry,
-        count_only: false,
+        ..ProbeOptions::default()
     };
     let plan = libc_plan(Path::new(LIBC), options);
     let entry_of = |name| code.file_offset(code.symbol(name).unwrap()).unwrap();
@@ -196,6 +196,7 @@ fn table_sites(object: &Path, offset: u64, programs: &[&'static str]) -> Vec<Pro
             object: object.to_path_buf(),
             location: Location::FileOffset(offset),
             single_stepped: false,
+            cookie: 0,
         })
         .collect()
 }
