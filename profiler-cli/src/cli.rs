@@ -73,11 +73,11 @@ pub struct TraceArgs {
     /// program that only counts hits, without return probes.
     #[arg(long, hide = true)]
     pub count_only: bool,
-    /// Also probe pymalloc where an LTO build (Debian's pythons) inlined
-    /// it into its callers, so that small-object leaks are seen there. Each
-    /// of those few hundred probes costs about 0.1 s when leakspy detaches.
+    /// Leave unprobed the places where an LTO build (Debian's pythons)
+    /// inlined pymalloc into its callers: small objects allocated there
+    /// are then not seen.
     #[arg(long)]
-    pub inlined_pymalloc: bool,
+    pub no_inlined_pymalloc: bool,
 }
 
 #[derive(Debug, Args)]
@@ -171,7 +171,7 @@ impl TraceArgs {
             probes: ProbeOptions {
                 placement: self.probe_placement,
                 count_only,
-                inlined_pymalloc: self.inlined_pymalloc,
+                inlined_pymalloc: !self.no_inlined_pymalloc,
             },
         }
     }

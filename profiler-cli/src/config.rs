@@ -35,9 +35,10 @@ pub struct TraceConfig {
     pub probes: ProbeOptions,
 }
 
-/// Where the allocator probes go, and whether they only count hits: knobs
-/// for measuring what the probes cost.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Where the allocator probes go and whether they only count hits (knobs
+/// for measuring what the probes cost), and whether the places where an
+/// LTO build inlined pymalloc are probed too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProbeOptions {
     pub placement: ProbePlacement,
     /// Precise mode's sites with a program that only counts hits, and no
@@ -45,6 +46,16 @@ pub struct ProbeOptions {
     pub count_only: bool,
     /// Also probe the places where an LTO build inlined pymalloc.
     pub inlined_pymalloc: bool,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            placement: ProbePlacement::default(),
+            count_only: false,
+            inlined_pymalloc: true,
+        }
+    }
 }
 
 /// Where and how results are written.

@@ -37,6 +37,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("attaching {program} to {object} through a uprobe_multi link failed")]
+    MultiProbe {
+        program: &'static str,
+        object: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("reading the eBPF map {map} failed")]
     Map {
         map: &'static str,
@@ -67,7 +74,10 @@ impl Error {
             Error::NoAllocator { .. } => Some(
                 "leakspy probes glibc's malloc family; statically linked musl is not supported",
             ),
-            Error::Load(_) | Error::Program { .. } | Error::SharedProbe { .. } => Some(
+            Error::Load(_)
+            | Error::Program { .. }
+            | Error::SharedProbe { .. }
+            | Error::MultiProbe { .. } => Some(
                 "run `cargo xtask setup` (it mounts tracefs and bpffs), and check `dmesg` for the verifier's words",
             ),
             _ => None,

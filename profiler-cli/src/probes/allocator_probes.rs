@@ -26,8 +26,10 @@ use aya::{
 use profiler_common::{AllocatorFunction, SINGLE_STEPPED_COOKIE};
 
 use crate::config::ProbeOptions;
+use crate::probes::loader::object_bytes;
 use crate::probes::plan_finish::finish_plan;
 use crate::probes::shared_uprobes::{EventProgram, ProbePoint, SharedUprobes};
+use crate::probes::uprobe_multi::{MULTI_PROGRAMS, MultiPrograms, attach_sites};
 use crate::symbolize::function_file_offset;
 use crate::{error::Error, probes::loader::uprobe};
 
@@ -77,6 +79,8 @@ pub struct AttachedProbes {
     /// The target's perf events on shared uprobe events; closing one
     /// detaches it.
     events: Vec<OwnedFd>,
+    /// `uprobe_multi` links; closing one detaches all its places.
+    multi_links: Vec<OwnedFd>,
 }
 
 impl AttachedProbes {
@@ -305,7 +309,10 @@ fn attach_site(
 /// period after removing its breakpoint (about 85 ms here), and the kernel
 /// serializes them.
 pub fn detach(ebpf: &mut Ebpf, probes: AttachedProbes) {
-    // Closing a shared event's perf event is all it takes.
+    // Closing a shared event's perf event or a link is all it takes.
+    for link in probes.multi_links.into_iter().rev() {
+        drop(link);
+    }
     for event in probes.events.into_iter().rev() {
         drop(event);
     }
@@ -336,6 +343,11 @@ pub struct ProbeSet {
     /// then, or where tracefs cannot define them.
     shared: Option<SharedUprobes>,
     shared_tried: bool,
+    /// The programs of `uprobe_multi` links, from the first attach of a
+    /// plan that has inlined sites on; None until then, or where they
+    /// cannot be loaded (their sites are then left out).
+    multi: Option<MultiPrograms>,
+    multi_tried: bool,
     offsets: SymbolOffsets,
 }
 
@@ -372,17 +384,35 @@ impl ProbeSet {
                 log::info!("tracefs cannot define uprobes here: each detach waits a grace period");
             }
         }
-        let probes = match self.shared.as_mut() {
-            Some(shared) => attach_shared(
-                ebpf,
-                shared,
-                &mut self.offsets,
-                &self.plan,
-                pid,
-                self.required,
-            )?,
-            None => attach(ebpf, &self.plan, pid, self.required)?,
+        let served_by_multi = |site: &ProbeSite| MULTI_PROGRAMS.contains(&site.program);
+        if !self.multi_tried && self.plan.iter().any(served_by_multi) {
+            self.multi_tried = true;
+            match MultiPrograms::load(ebpf, object_bytes(), &MULTI_PROGRAMS) {
+                Ok(programs) => self.multi = Some(programs),
+                Err(error) => log::warn!(
+                    "uprobe_multi links are not available ({error}): pymalloc's inlined places are not probed"
+                ),
+            }
+        }
+        // Without the links the inlined places are left out: one by one,
+        // each would cost a kernel grace period when detached.
+        let (multi, plan): (Vec<ProbeSite>, Vec<ProbeSite>) =
+            self.plan.iter().cloned().partition(served_by_multi);
+        let mut probes = match self.shared.as_mut() {
+            Some(shared) => {
+                attach_shared(ebpf, shared, &mut self.offsets, &plan, pid, self.required)?
+            }
+            None => attach(ebpf, &plan, pid, self.required)?,
         };
+        if let Some(programs) = &self.multi {
+            match attach_sites(programs, &multi, pid) {
+                Ok(links) => probes.multi_links = links,
+                Err(error) => {
+                    detach(ebpf, probes);
+                    return Err(error);
+                }
+            }
+        }
         self.missing = probes.missing.clone();
         self.attached = Some(probes);
         Ok(())

@@ -6,17 +6,21 @@
 use std::collections::HashSet;
 
 use crate::probes::allocator_probes::{ProbeSite, RETURN_PROGRAM};
+use crate::probes::uprobe_multi::MULTI_PROGRAMS;
 
 /// The eBPF program that counts hits (profiler-ebpf/src/hit_counter.rs).
 pub const COUNT_PROGRAM: &str = "count_hit";
 
 /// `plan` with every entry site counting instead, once per place (glibc's
 /// `memalign` and `aligned_alloc` are one function), and its return sites
-/// dropped.
+/// and pymalloc's inlined places dropped.
 pub fn counting_plan(plan: Vec<ProbeSite>) -> Vec<ProbeSite> {
     let mut seen = HashSet::new();
     plan.into_iter()
         .filter(|site| site.program != RETURN_PROGRAM)
+        // Inlined places attach through uprobe_multi links, which only
+        // their own programs can use.
+        .filter(|site| !MULTI_PROGRAMS.contains(&site.program))
         .filter(|site| seen.insert((site.object.clone(), site.location.clone())))
         .map(|site| ProbeSite {
             program: COUNT_PROGRAM,

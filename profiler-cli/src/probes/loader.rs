@@ -7,6 +7,11 @@ use crate::error::Error;
 /// The eBPF object built by build.rs for bpfel-unknown-none.
 static EBPF_OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/profiler"));
 
+/// The embedded eBPF object's bytes.
+pub fn object_bytes() -> &'static [u8] {
+    EBPF_OBJECT
+}
+
 /// Names of every uprobe program in the object.
 pub const UPROBE_PROGRAMS: [&str; 21] = [
     "malloc_enter",

@@ -13,3 +13,4 @@ pub mod placement;
 pub mod plan_finish;
 pub mod python_allocator_plan;
 pub mod shared_uprobes;
+pub mod uprobe_multi;

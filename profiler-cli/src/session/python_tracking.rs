@@ -231,8 +231,8 @@ fn activate(
     })
 }
 
-/// The report's note on pymalloc's inlined copies: how many were probed
-/// with `--inlined-pymalloc`, or, without it, that the build has some.
+/// The report's note on pymalloc's inlined copies: how many are probed,
+/// or, with `--no-inlined-pymalloc`, that the build has some.
 fn inlined_note(object: &DomainTable, inlined: &InlinedProbes, asked: bool) -> Option<String> {
     if asked {
         let probed = inlined.guards.len() + inlined.frees.len();
@@ -250,6 +250,6 @@ fn inlined_note(object: &DomainTable, inlined: &InlinedProbes, asked: bool) -> O
         .iter()
         .any(|(operation, target)| object.functions.get(operation) == Some(target));
     runs_inlined.then(|| {
-        "pymalloc is inlined by this build (LTO): small objects allocated there are not seen; --inlined-pymalloc probes those places too (each probe costs about 0.1 s when leakspy detaches)".to_string()
+        "pymalloc is inlined by this build (LTO), and --no-inlined-pymalloc leaves those places unprobed: small objects allocated there are not seen".to_string()
     })
 }

@@ -39,10 +39,11 @@ fn interpreters() -> Vec<Interpreter> {
         .collect()
 }
 
-/// Debian's LTO build allocates small objects through inlined pymalloc
-/// code that no probe sees by default: leaks of small objects are not
-/// sampled there (`--inlined-pymalloc` probes that code).
-const LTO_SMALL_OBJECTS: &str = "LTO build: inlined pymalloc allocations reach no probe by default, so small-object leaks are not sampled";
+/// Debian's LTO 3.11 in growth mode: with pymalloc's inlined places
+/// probed, every small allocation is a probe hit, so the budget allows
+/// only short bursts, and the cached 450-byte strings are at times not
+/// sampled enough to be judged (1 run of 2 judged no leak, 9 bursts).
+const LTO_SHORT_BURSTS: &str = "LTO build: every small allocation is a probe hit, bursts are short, and the cached strings are at times too few samples to judge";
 
 /// The options of every growth-mode trace here (the mode is the default).
 const GROWTH_OPTIONS: [&str; 4] = ["--window", "1", "--overhead-budget", BUDGET];
@@ -118,23 +119,12 @@ fn leak_found(test: &str, fixture: &Fixture, gaps: &[(&str, &str)]) {
     });
 }
 
-const DEBIAN_SMALL_OBJECTS: [(&str, &str); 1] = [("Debian", LTO_SMALL_OBJECTS)];
-
-/// Debian's LTO 3.11 allocates and frees the JSON encoder's small objects
-/// through inlined pymalloc code no probe sees; its sampled blocks are
-/// handed to objects of the same type again, which look like them, so
-/// they seem to survive. Since the bursts stopped waiting for a grace
-/// period per probe there are many more of them, and the encoder's
-/// estimate grows into a leak verdict.
-const LTO_CHURN_SURVIVES: &str =
-    "the JSON encoder's reused small blocks look alive through inlined pymalloc frees";
-
 #[test]
 fn growth_finds_the_cached_string_where_first_touch_blames_the_encoder() {
     leak_found(
         "growth_finds_the_cached_string_where_first_touch_blames_the_encoder",
         &JSON_CACHE,
-        &DEBIAN_SMALL_OBJECTS,
+        &[("Debian", LTO_SHORT_BURSTS)],
     );
 }
 
@@ -152,17 +142,13 @@ fn growth_finds_a_closure_kept_buffer_in_the_main_thread() {
     leak_found(
         "growth_finds_a_closure_kept_buffer_in_the_main_thread",
         &MAIN_THREAD,
-        &[("Debian", LTO_CHURN_SURVIVES)],
+        &[],
     );
 }
 
 #[test]
 fn growth_finds_a_worker_thread_leak() {
-    leak_found(
-        "growth_finds_a_worker_thread_leak",
-        &WORKER_THREAD,
-        &DEBIAN_SMALL_OBJECTS,
-    );
+    leak_found("growth_finds_a_worker_thread_leak", &WORKER_THREAD, &[]);
 }
 
 #[test]

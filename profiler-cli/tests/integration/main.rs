@@ -8,7 +8,6 @@ mod detach;
 mod exports;
 mod gate;
 mod growth_mode;
-mod inlined_pymalloc;
 mod interpreters;
 mod precise_native;
 mod python_stacks;

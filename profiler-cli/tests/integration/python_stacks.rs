@@ -98,16 +98,15 @@ fn run_fixture(
     fixture: &Fixture,
     report_path: &Path,
 ) -> Result<Report, String> {
-    run_fixture_with(interpreter, fixture, report_path, &[], &[], &[])
+    run_fixture_with(interpreter, fixture, report_path, &[], &[])
 }
 
-/// Runs `fixture` under `leakspy run` with extra leakspy options,
-/// interpreter options and environment variables.
-pub fn run_fixture_with(
+/// Runs `fixture` under `leakspy run` with extra interpreter options and
+/// environment variables.
+fn run_fixture_with(
     interpreter: &Interpreter,
     fixture: &Fixture,
     report_path: &Path,
-    leakspy_options: &[&str],
     options: &[&str],
     environment: &[(&str, &str)],
 ) -> Result<Report, String> {
@@ -119,9 +118,7 @@ pub fn run_fixture_with(
     }
     let output = leakspy()
         .envs(environment.iter().copied())
-        .args(["run", "--mode", "precise", "--window", "0.5"])
-        .args(leakspy_options)
-        .arg("-o")
+        .args(["run", "--mode", "precise", "--window", "0.5", "-o"])
         .arg(report_path)
         .arg("--")
         .args(&argv)
@@ -137,43 +134,15 @@ pub fn run_fixture_with(
     report::read(report_path).map_err(|error| error.to_string())
 }
 
-/// An interpreter a test does not cover yet, and why: open problems,
-/// printed on every run and listed in the issue notes, never silent.
-#[derive(Clone, Copy)]
-struct KnownGap {
-    interpreter: &'static str,
-    why: &'static str,
-}
-
-/// Debian's builds are LTO: they inline pymalloc's allocation behind a
-/// devirtualization guard where no probe sees it by default, so a leak of
-/// small objects (dicts, short strings) goes unseen. `inlined_pymalloc.rs`
-/// covers these builds with `--inlined-pymalloc`.
-const LTO_HIDES_SMALL_ALLOCATIONS: &str = "LTO build: inlined pymalloc allocations reach no probe by default, so small-object leaks are not seen (covered with --inlined-pymalloc)";
-/// Debian bookworm's 3.11 also frees through inlined copies; the
-/// free-list check finds most such frees, not all, and a JSON temporary is
-/// at times judged a leak.
-const LTO_HIDES_SOME_FREES: &str = "LTO build: some inlined frees escape the free-list check by default; a churn line is at times judged a leak (covered with --inlined-pymalloc)";
-/// Runs `attempt` on every available interpreter but those in `gaps`, and
-/// fails with every interpreter's problem at once.
-fn on_interpreters(
-    test: &str,
-    gaps: &[KnownGap],
-    attempt: impl Fn(&Interpreter, &Path) -> Result<(), String>,
-) {
+/// Runs `attempt` on every available interpreter, and fails with every
+/// interpreter's problem at once.
+fn on_interpreters(test: &str, attempt: impl Fn(&Interpreter, &Path) -> Result<(), String>) {
     let Some(_guard) = privileged_sharing(test) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let mut failures = Vec::new();
     for interpreter in available() {
-        if let Some(gap) = gaps
-            .iter()
-            .find(|gap| interpreter.name.contains(gap.interpreter))
-        {
-            eprintln!("KNOWN GAP {test}: {}: {}", interpreter.name, gap.why);
-            continue;
-        }
         let path = dir
             .path()
             .join(format!("{}.json", interpreter.name.replace(' ', "_")));
@@ -185,9 +154,9 @@ fn on_interpreters(
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-/// Runs `fixture` under `leakspy run` on every interpreter but `gaps`.
-fn run_everywhere(test: &str, fixture: &Fixture, gaps: &[KnownGap]) {
-    on_interpreters(test, gaps, |interpreter, path| {
+/// Runs `fixture` under `leakspy run` on every interpreter.
+fn run_everywhere(test: &str, fixture: &Fixture) {
+    on_interpreters(test, |interpreter, path| {
         run_fixture(interpreter, fixture, path).and_then(|report| check(&report, fixture))
     });
 }
@@ -197,10 +166,6 @@ fn main_thread_leak_is_found_on_every_interpreter() {
     run_everywhere(
         "main_thread_leak_is_found_on_every_interpreter",
         &MAIN_THREAD,
-        &[KnownGap {
-            interpreter: "Debian bookworm",
-            why: LTO_HIDES_SOME_FREES,
-        }],
     );
 }
 
@@ -209,10 +174,6 @@ fn worker_thread_leak_is_found_on_every_interpreter() {
     run_everywhere(
         "worker_thread_leak_is_found_on_every_interpreter",
         &WORKER_THREAD,
-        &[KnownGap {
-            interpreter: "Debian",
-            why: LTO_HIDES_SMALL_ALLOCATIONS,
-        }],
     );
 }
 
@@ -221,7 +182,6 @@ fn asyncio_callback_leak_is_found_on_every_interpreter() {
     run_everywhere(
         "asyncio_callback_leak_is_found_on_every_interpreter",
         &ASYNCIO,
-        &[],
     );
 }
 
@@ -230,7 +190,6 @@ fn ctypes_malloc_is_attributed_to_the_calling_line_on_every_interpreter() {
     run_everywhere(
         "ctypes_malloc_is_attributed_to_the_calling_line_on_every_interpreter",
         &CTYPES,
-        &[],
     );
 }
 
@@ -240,10 +199,6 @@ fn ctypes_malloc_is_attributed_to_the_calling_line_on_every_interpreter() {
 fn record_attaches_to_running_interpreters() {
     on_interpreters(
         "record_attaches_to_running_interpreters",
-        &[KnownGap {
-            interpreter: "Debian bookworm",
-            why: LTO_HIDES_SOME_FREES,
-        }],
         |interpreter, path| {
             let mut argv = interpreter.argv(&interpreter.fixtures().join(MAIN_THREAD.file));
             argv.extend([ROUNDS.into(), INTERVAL.into(), "--wait-stdin".into()]);
@@ -305,16 +260,11 @@ fn the_allocator_in_use_is_named() {
             continue;
         };
         let path = dir.path().join(format!("{index}.json"));
-        let outcome = run_fixture_with(interpreter, &MAIN_THREAD, &path, &[], options, environment)
+        let outcome = run_fixture_with(interpreter, &MAIN_THREAD, &path, options, environment)
             .and_then(|report| {
                 let named = report.target.python_allocator.as_deref();
                 if named != Some(expected) {
                     return Err(format!("allocator {named:?}, expected {expected:?}"));
-                }
-                if name.starts_with("Debian") {
-                    // The leak itself on this LTO build: a known gap of
-                    // the main-thread test (LTO_HIDES_SOME_FREES).
-                    return Ok(());
                 }
                 check(&report, &MAIN_THREAD)
             });
