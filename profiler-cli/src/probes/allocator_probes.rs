@@ -334,7 +334,10 @@ pub fn detach(ebpf: &mut Ebpf, probes: AttachedProbes) {
 /// precise mode, for each burst in growth mode.
 #[derive(Default)]
 pub struct ProbeSet {
+    /// The sites attached one by one.
     plan: Vec<ProbeSite>,
+    /// The sites `uprobe_multi` links serve (pymalloc's inlined places).
+    multi_plan: Vec<ProbeSite>,
     required: &'static [&'static str],
     attached: Option<AttachedProbes>,
     /// Symbols the last attach did not find.
@@ -356,6 +359,7 @@ impl std::fmt::Debug for ProbeSet {
         formatter
             .debug_struct("ProbeSet")
             .field("plan", &self.plan)
+            .field("multi_plan", &self.multi_plan)
             .field("attached", &self.attached.is_some())
             .field("shared", &self.shared.is_some())
             .finish()
@@ -365,8 +369,12 @@ impl std::fmt::Debug for ProbeSet {
 impl ProbeSet {
     /// `required` names symbols whose absence makes attaching fail.
     pub fn new(plan: Vec<ProbeSite>, required: &'static [&'static str]) -> Self {
+        let (multi_plan, plan) = plan
+            .into_iter()
+            .partition(|site| MULTI_PROGRAMS.contains(&site.program));
         ProbeSet {
             plan,
+            multi_plan,
             required,
             ..ProbeSet::default()
         }
@@ -384,8 +392,7 @@ impl ProbeSet {
                 log::info!("tracefs cannot define uprobes here: each detach waits a grace period");
             }
         }
-        let served_by_multi = |site: &ProbeSite| MULTI_PROGRAMS.contains(&site.program);
-        if !self.multi_tried && self.plan.iter().any(served_by_multi) {
+        if !self.multi_tried && !self.multi_plan.is_empty() {
             self.multi_tried = true;
             match MultiPrograms::load(ebpf, object_bytes(), &MULTI_PROGRAMS) {
                 Ok(programs) => self.multi = Some(programs),
@@ -394,18 +401,21 @@ impl ProbeSet {
                 ),
             }
         }
+        let mut probes = match self.shared.as_mut() {
+            Some(shared) => attach_shared(
+                ebpf,
+                shared,
+                &mut self.offsets,
+                &self.plan,
+                pid,
+                self.required,
+            )?,
+            None => attach(ebpf, &self.plan, pid, self.required)?,
+        };
         // Without the links the inlined places are left out: one by one,
         // each would cost a kernel grace period when detached.
-        let (multi, plan): (Vec<ProbeSite>, Vec<ProbeSite>) =
-            self.plan.iter().cloned().partition(served_by_multi);
-        let mut probes = match self.shared.as_mut() {
-            Some(shared) => {
-                attach_shared(ebpf, shared, &mut self.offsets, &plan, pid, self.required)?
-            }
-            None => attach(ebpf, &plan, pid, self.required)?,
-        };
         if let Some(programs) = &self.multi {
-            match attach_sites(programs, &multi, pid) {
+            match attach_sites(programs, &self.multi_plan, pid) {
                 Ok(links) => probes.multi_links = links,
                 Err(error) => {
                     detach(ebpf, probes);

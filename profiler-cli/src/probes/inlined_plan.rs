@@ -41,13 +41,9 @@ pub fn plan_inlined(
     object: &DomainTable,
     wrappers: &[&DomainTable],
 ) -> InlinedProbes {
-    let runs_inlined = |operation| {
-        let target = object.inlined.get(&operation)?;
-        (object.functions.get(&operation) == Some(target)).then_some(*target)
-    };
     let (malloc, free) = (
-        runs_inlined(Operation::Malloc),
-        runs_inlined(Operation::Free),
+        object.runs_inlined(Operation::Malloc),
+        object.runs_inlined(Operation::Free),
     );
     let Some((path, _)) = malloc.or(free).and_then(|at| mapped_object(pid, maps, at)) else {
         return InlinedProbes::default();

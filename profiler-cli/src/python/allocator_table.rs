@@ -102,6 +102,15 @@ pub struct DomainTable {
     pub inlined: HashMap<Operation, u64>,
 }
 
+impl DomainTable {
+    /// The address of the function inlined behind the guards of
+    /// `operation`, when the table runs that very function (no hooks).
+    pub fn runs_inlined(&self, operation: Operation) -> Option<u64> {
+        let target = self.inlined.get(&operation)?;
+        (self.functions.get(&operation) == Some(target)).then_some(*target)
+    }
+}
+
 /// Reads `domain`'s table from the target through its exported wrappers.
 pub fn read_domain(
     memory: &dyn MemoryReader,

@@ -538,13 +538,11 @@ impl<'a> Session<'a> {
                 (totals, Some(evidence), Some(window_growth))
             }
             None => {
-                let frees_hidden = self.python.active().is_some_and(|active| {
+                let active = self.python.active();
+                let frees_hidden = active.is_some_and(|active| {
                     active.inlines_frees && active.allocator == Some(AllocatorKind::Pymalloc)
                 });
-                let inlined_probed = self
-                    .python
-                    .active()
-                    .is_some_and(|active| active.inlined_probed);
+                let inlined_probed = active.is_some_and(|active| active.inlined_probed);
                 // With pymalloc's inlined copies probed, the small objects
                 // the program kept are recorded, and a tearing down
                 // interpreter frees them: no sweep then, as in growth mode.

@@ -32,7 +32,8 @@ pub struct ActivePython {
     /// The build inlines pymalloc's free behind guards: some frees reach
     /// no probe, and must be found in memory.
     pub inlines_frees: bool,
-    /// pymalloc's inlined copies are probed (`--inlined-pymalloc`).
+    /// pymalloc's inlined copies are planned for probing (not with
+    /// `--no-inlined-pymalloc`).
     pub inlined_probed: bool,
     /// What the report says of pymalloc's inlined copies, if the build has
     /// any.
@@ -245,10 +246,9 @@ fn inlined_note(object: &DomainTable, inlined: &InlinedProbes, asked: bool) -> O
             )
         });
     }
-    let runs_inlined = object
-        .inlined
-        .iter()
-        .any(|(operation, target)| object.functions.get(operation) == Some(target));
+    let runs_inlined = Operation::ALL
+        .into_iter()
+        .any(|operation| object.runs_inlined(operation).is_some());
     runs_inlined.then(|| {
         "pymalloc is inlined by this build (LTO), and --no-inlined-pymalloc leaves those places unprobed: small objects allocated there are not seen".to_string()
     })
