@@ -8,7 +8,9 @@
 //!   `_PyObject_Malloc` and the size is one pymalloc serves itself (larger
 //!   ones reach libc's probed malloc). Kept per thread until:
 //! - `inlined_malloc_merge`: the block is in its register; accounted as a
-//!   table function's return would be.
+//!   table function's return would be. Like a return probe it counts no
+//!   hit of its own: growth mode prices an allocation by its entry (the
+//!   guard here), whichever way it returns (`session/bursts.rs`).
 
 use aya_ebpf::{
     EbpfContext,
@@ -112,7 +114,6 @@ pub fn inlined_malloc_guard(ctx: ProbeContext) -> u32 {
 
 #[uprobe]
 pub fn inlined_malloc_merge(ctx: ProbeContext) -> u32 {
-    count_probe_hit(&ctx);
     let thread = bpf_get_current_pid_tgid();
     let Some(call) = (unsafe { PENDING_INLINED.get(&thread) }).copied() else {
         return 0;

@@ -36,7 +36,8 @@ const MIN_BURST: Duration = Duration::from_millis(5);
 /// The largest share of time the probes stay attached, however cheap.
 const MAX_DUTY_CYCLE: f64 = 0.5;
 /// What one hit is taken to cost the target: a uprobe trap, the eBPF
-/// program and, for an allocation, its return probe and stack walk. On an
+/// program and, for an allocation, its return probe (or, inlined, its
+/// meeting point, which counts no hit of its own) and stack walk. On an
 /// instruction the kernel emulates, and on one it single-steps
 /// (docs/probe-placement.md, measured with `cargo xtask probe-costs`).
 const EMULATED_HIT_COST: Duration = Duration::from_micros(2);

@@ -39,12 +39,6 @@ fn interpreters() -> Vec<Interpreter> {
         .collect()
 }
 
-/// Debian's LTO 3.11 in growth mode: with pymalloc's inlined places
-/// probed, every small allocation is a probe hit, so the budget allows
-/// only short bursts, and the cached 450-byte strings are at times not
-/// sampled enough to be judged (1 run of 2 judged no leak, 9 bursts).
-const LTO_SHORT_BURSTS: &str = "LTO build: every small allocation is a probe hit, bursts are short, and the cached strings are at times too few samples to judge";
-
 /// The options of every growth-mode trace here (the mode is the default).
 const GROWTH_OPTIONS: [&str; 4] = ["--window", "1", "--overhead-budget", BUDGET];
 
@@ -82,29 +76,36 @@ fn with_bursts(report: Report) -> Result<Report, String> {
     Ok(report)
 }
 
-/// Runs `attempt` on each growth interpreter, but those named in `gaps`.
+/// Runs `attempt` on each growth interpreter, all at once: the fixtures
+/// mostly sleep between rounds, and each run is its own traced process
+/// with its own probes, so they only share the CPU.
 fn on_growth_interpreters(
     test: &str,
-    gaps: &[(&str, &str)],
-    attempt: impl Fn(&Interpreter, &Path) -> Result<(), String>,
+    attempt: impl Fn(&Interpreter, &Path) -> Result<(), String> + Sync,
 ) {
     let Some(_guard) = privileged(test) else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut failures = Vec::new();
-    for interpreter in interpreters() {
-        if let Some((_, why)) = gaps
+    let interpreters = interpreters();
+    let outcomes: Vec<Result<(), String>> = std::thread::scope(|scope| {
+        let runs: Vec<_> = interpreters
             .iter()
-            .find(|(name, _)| interpreter.name.contains(name))
-        {
-            eprintln!("KNOWN GAP {test}: {}: {why}", interpreter.name);
-            continue;
-        }
-        let path = dir
-            .path()
-            .join(format!("{}.json", interpreter.name.replace(' ', "_")));
-        match attempt(&interpreter, &path) {
+            .map(|interpreter| {
+                let path = dir
+                    .path()
+                    .join(format!("{}.json", interpreter.name.replace(' ', "_")));
+                let attempt = &attempt;
+                scope.spawn(move || attempt(interpreter, &path))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().unwrap_or_else(|_| Err("panicked".into())))
+            .collect()
+    });
+    let mut failures = Vec::new();
+    for (interpreter, outcome) in interpreters.iter().zip(outcomes) {
+        match outcome {
             Ok(()) => eprintln!("{test}: {} ok", interpreter.name),
             Err(failure) => failures.push(format!("{}: {failure}", interpreter.name)),
         }
@@ -112,8 +113,8 @@ fn on_growth_interpreters(
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
-fn leak_found(test: &str, fixture: &Fixture, gaps: &[(&str, &str)]) {
-    on_growth_interpreters(test, gaps, |interpreter, path| {
+fn leak_found(test: &str, fixture: &Fixture) {
+    on_growth_interpreters(test, |interpreter, path| {
         let report = run_growth(interpreter, fixture.file, path)?;
         check(&report, fixture)
     });
@@ -124,7 +125,6 @@ fn growth_finds_the_cached_string_where_first_touch_blames_the_encoder() {
     leak_found(
         "growth_finds_the_cached_string_where_first_touch_blames_the_encoder",
         &JSON_CACHE,
-        &[("Debian", LTO_SHORT_BURSTS)],
     );
 }
 
@@ -133,7 +133,6 @@ fn growth_finds_the_kept_bytes_where_first_touch_blames_the_scratch_buffer() {
     leak_found(
         "growth_finds_the_kept_bytes_where_first_touch_blames_the_scratch_buffer",
         &SCRATCH,
-        &[],
     );
 }
 
@@ -142,27 +141,22 @@ fn growth_finds_a_closure_kept_buffer_in_the_main_thread() {
     leak_found(
         "growth_finds_a_closure_kept_buffer_in_the_main_thread",
         &MAIN_THREAD,
-        &[],
     );
 }
 
 #[test]
 fn growth_finds_a_worker_thread_leak() {
-    leak_found("growth_finds_a_worker_thread_leak", &WORKER_THREAD, &[]);
+    leak_found("growth_finds_a_worker_thread_leak", &WORKER_THREAD);
 }
 
 #[test]
 fn growth_finds_an_asyncio_callback_leak() {
-    leak_found("growth_finds_an_asyncio_callback_leak", &ASYNCIO, &[]);
+    leak_found("growth_finds_an_asyncio_callback_leak", &ASYNCIO);
 }
 
 #[test]
 fn growth_finds_a_leak_made_with_the_gil_released() {
-    leak_found(
-        "growth_finds_a_leak_made_with_the_gil_released",
-        &CTYPES,
-        &[],
-    );
+    leak_found("growth_finds_a_leak_made_with_the_gil_released", &CTYPES);
 }
 
 /// `record --pid` in growth mode: attached to an interpreter that already
@@ -172,7 +166,6 @@ fn growth_finds_a_leak_made_with_the_gil_released() {
 fn growth_record_attaches_to_a_running_interpreter() {
     on_growth_interpreters(
         "growth_record_attaches_to_a_running_interpreter",
-        &[],
         |interpreter, path| {
             let mut argv = interpreter.argv(&interpreter.fixtures().join(SCRATCH.file));
             argv.extend([ROUNDS.into(), INTERVAL.into(), "--wait-stdin".into()]);
@@ -187,7 +180,6 @@ fn growth_record_attaches_to_a_running_interpreter() {
 fn growth_calls_a_bounded_cache_no_leak() {
     on_growth_interpreters(
         "growth_calls_a_bounded_cache_no_leak",
-        &[],
         |interpreter, path| {
             let report = run_growth(interpreter, "bounded_cache.py", path)?;
             let leaks: Vec<_> = report
@@ -208,7 +200,6 @@ fn growth_calls_a_bounded_cache_no_leak() {
 fn growth_counts_nothing_live_after_memory_is_unmapped() {
     on_growth_interpreters(
         "growth_counts_nothing_live_after_memory_is_unmapped",
-        &[],
         |interpreter, path| {
             let report = run_growth(interpreter, "growth_release.py", path)?;
             let source = fixtures_dir().join("python").join("growth_release.py");
