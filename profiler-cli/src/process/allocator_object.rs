@@ -1,5 +1,6 @@
 //! Finds the object that holds a process's malloc family: the libc it maps,
-//! or the executable itself when it is linked statically.
+//! or the executable itself when it is linked statically; and tells
+//! whether that malloc is glibc's, not replaced by another allocator.
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,42 @@ pub fn static_executable(pid: u32) -> Option<PathBuf> {
     defines_malloc.then_some(path)
 }
 
+/// Whether glibc's malloc serves `pid`: its mapped libc is glibc's, and
+/// no other object it maps (jemalloc, tcmalloc or mimalloc, preloaded or
+/// linked) defines `malloc` in its place.
+pub fn glibc_serves_malloc(pid: u32, maps: &[MemoryMap]) -> bool {
+    let Some(libc) = mapped_libc(pid, maps) else {
+        return false;
+    };
+    let mut others: Vec<&MemoryMap> = maps
+        .iter()
+        .filter(|map| map.executable && map.is_file_backed())
+        .collect();
+    others.dedup_by(|a, b| a.inode == b.inode && a.pathname == b.pathname);
+    let is_glibc = defines(&libc, "gnu_get_libc_version").unwrap_or(false);
+    is_glibc
+        && others.iter().all(|map| match mapped_file_path(pid, map) {
+            Ok(path) if path == libc => true,
+            Ok(path) => !defines(&path, "malloc").unwrap_or(false),
+            Err(_) => true,
+        })
+}
+
+/// Whether the object at `path` defines `name` among its dynamic
+/// symbols; None when it cannot be read.
+fn defines(path: &Path, name: &str) -> Option<bool> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: a read-only private mapping; a file changed under it shows
+    // as a parse error or a wrong answer, never as unsafety here.
+    let data = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    let object = object::File::parse(&*data).ok()?;
+    Some(
+        object
+            .dynamic_symbols()
+            .any(|symbol| symbol.is_definition() && symbol.name() == Ok(name)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +104,11 @@ mod tests {
             static_executable(pid).is_none(),
             "the test binary links libc dynamically"
         );
+        assert!(
+            glibc_serves_malloc(pid, &maps),
+            "no allocator replaces glibc's here"
+        );
+        assert_eq!(defines(&libc, "malloc"), Some(true));
+        assert_eq!(defines(&libc, "no_such_symbol_here"), Some(false));
     }
 }

@@ -14,6 +14,7 @@ use crate::config::{TargetSpec, TraceConfig};
 use crate::error::Error;
 use crate::probes::allocator_probes::{ProbeSet, libc_plan};
 use crate::probes::{count_only, growth_maps, kernel_maps, loader};
+use crate::process::block_liveness::HeapLayout;
 use crate::process::{allocator_object, maps, status};
 use crate::python::allocator_kind::AllocatorKind;
 use crate::python::pymalloc_evidence::{self, PoolLayout};
@@ -118,6 +119,8 @@ struct Session<'a> {
     libc: Option<ProbeSet>,
     /// The object libc's probes go on, for notes.
     libc_object: String,
+    /// glibc's malloc serves the target, so its chunk headers are evidence.
+    glibc_heap: bool,
     /// Growth mode's tracepoints and bursts, once the target is known.
     growth: Option<GrowthMode>,
     python: PythonTracking,
@@ -146,6 +149,7 @@ impl<'a> Session<'a> {
             ebpf,
             libc: None,
             libc_object: String::new(),
+            glibc_heap: false,
             growth: None,
             python: PythonTracking::default(),
             freed_blocks: FreedBlocks::default(),
@@ -383,6 +387,7 @@ impl<'a> Session<'a> {
                 self.pid
             );
         }
+        self.glibc_heap = allocator_object::glibc_serves_malloc(self.pid, &maps);
         self.libc_object = object.display().to_string();
         self.libc = Some(libc);
         Ok(true)
@@ -507,7 +512,7 @@ impl<'a> Session<'a> {
     ) -> Result<(), Error> {
         self.python.refresh_threads(&mut self.ebpf)?;
         let length = end.saturating_duration_since(self.window_started);
-        let pools = self.pymalloc_pools();
+        let layout = self.heap_layout();
         let figures = status::figures(self.pid).unwrap_or_default();
         let python = &self.python;
         let finalizing = || {
@@ -525,7 +530,7 @@ impl<'a> Session<'a> {
                     &mut self.ebpf,
                     self.pid,
                     SweepScope::Samples,
-                    pools,
+                    layout,
                     Some(&finalizing),
                 )?;
                 let (totals, evidence) = growth_totals::read(
@@ -554,7 +559,7 @@ impl<'a> Session<'a> {
                         &mut self.ebpf,
                         self.pid,
                         SweepScope::PymallocBlocks,
-                        pools,
+                        layout,
                         inlined_probed.then_some(&finalizing as &dyn Fn() -> bool),
                     )?;
                 }
@@ -617,15 +622,19 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// How the target interpreter's pymalloc pools are read (16 KiB when
-    /// the version is unknown; headers asked under plain pymalloc only).
-    fn pymalloc_pools(&self) -> PoolLayout {
+    /// How the target's blocks are read: its interpreter's pymalloc pools
+    /// (16 KiB when the version is unknown; headers asked under plain
+    /// pymalloc only), and glibc's chunk headers when glibc serves it.
+    fn heap_layout(&self) -> HeapLayout {
         let active = self.python.active();
         let minor = active.map_or(u8::MAX, |active| active.runtime.version().minor);
-        PoolLayout {
-            size: pymalloc_evidence::pool_size(minor),
-            headers_apply: active
-                .is_some_and(|active| active.allocator == Some(AllocatorKind::Pymalloc)),
+        HeapLayout {
+            pools: PoolLayout {
+                size: pymalloc_evidence::pool_size(minor),
+                headers_apply: active
+                    .is_some_and(|active| active.allocator == Some(AllocatorKind::Pymalloc)),
+            },
+            glibc_chunks: self.glibc_heap,
         }
     }
 

@@ -12,10 +12,10 @@ use profiler_common::{AllocationKey, AllocationSource, StackCounters};
 use crate::error::Error;
 use crate::probes::kernel_maps;
 use crate::process::block_liveness::{
-    DeathEvidence, Fingerprint, RecordedBlock, judge, read_blocks,
+    DeathEvidence, Fingerprint, HeapLayout, RecordedBlock, judge, read_blocks,
 };
 use crate::process::memory::ProcessMemory;
-use crate::python::pymalloc_evidence::{PYMALLOC_MAX_BLOCK, PoolLayout};
+use crate::python::pymalloc_evidence::PYMALLOC_MAX_BLOCK;
 
 /// Which recorded blocks a sweep looks at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ impl FreedBlocks {
         ebpf: &mut Ebpf,
         pid: u32,
         scope: SweepScope,
-        pools: PoolLayout,
+        layout: HeapLayout,
         finalizing: Option<&dyn Fn() -> bool>,
     ) -> Result<(), Error> {
         let finalizing = || finalizing.is_some_and(|finalizing| finalizing());
@@ -76,7 +76,7 @@ impl FreedBlocks {
             .collect();
         // Once the target's address space is gone every read fails, and
         // none of that is evidence: the blocks keep their standing.
-        let Ok(readings) = read_blocks(&ProcessMemory { pid }, &blocks, pools) else {
+        let Ok(readings) = read_blocks(&ProcessMemory { pid }, &blocks, layout) else {
             return Ok(());
         };
         if finalizing() {
@@ -157,10 +157,11 @@ impl FreedBlocks {
                 "{total} pymalloc blocks were freed where no probe sees it (frees inlined by the interpreter's build); they were found on pymalloc's free lists or in pools that no longer hold them, and counted as freed"
             ),
             SweepScope::Samples => format!(
-                "{total} sampled blocks were found gone from the target's memory between bursts: {} unmapped, {} on pymalloc's free lists, {} in pymalloc pools emptied or set up again, {} holding another object",
+                "{total} sampled blocks were found gone from the target's memory between bursts: {} unmapped, {} on pymalloc's free lists, {} in pymalloc pools emptied or set up again, {} free by glibc's next chunk header, {} holding another object",
                 self.found(DeathEvidence::Unmapped),
                 self.found(DeathEvidence::FreeListLink),
                 self.found(DeathEvidence::PoolReclaimed),
+                self.found(DeathEvidence::ChunkFreed),
                 self.found(DeathEvidence::FingerprintChanged)
             ),
         })

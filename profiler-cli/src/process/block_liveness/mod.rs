@@ -8,6 +8,8 @@
 //! - it is on its pymalloc pool's free list, or its pool no longer has
 //!   it handed out: the pool is empty, set up again for another size
 //!   class, or not carved that far (`pymalloc_evidence`);
+//! - glibc's next chunk says it is free, for a block glibc served
+//!   (`glibc_chunks`);
 //! - its fingerprint changed: the two words where an object's type
 //!   pointer sits (+8 without a GC header, +24 with one) both differ from
 //!   when the block was first seen, so another object lives there now.
@@ -16,6 +18,8 @@
 //! pymalloc reuses addresses last-in first-out, so that case is common,
 //! and an unchanged fingerprint is weak evidence of life: such blocks
 //! only die by a free or reuse seen in a later burst.
+
+mod glibc_chunks;
 
 use std::collections::HashMap;
 
@@ -37,6 +41,17 @@ pub struct BlockReading {
     /// or its pool could not be read).
     pub in_pool: Option<PoolStanding>,
     pub fingerprint: Option<Fingerprint>,
+    /// glibc's word on the block's chunk (`glibc_chunks::freed`), when asked.
+    pub chunk_freed: Option<bool>,
+}
+
+/// How a target's blocks can be read for evidence of their death.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeapLayout {
+    pub pools: PoolLayout,
+    /// glibc's malloc serves the process's malloc (no other allocator
+    /// replaces it), so a block it served has glibc's chunk header.
+    pub glibc_chunks: bool,
 }
 
 /// Why a block is known to be gone.
@@ -44,6 +59,8 @@ pub struct BlockReading {
 pub enum DeathEvidence {
     Unmapped,
     FreeListLink,
+    /// glibc's next chunk has the block's in-use bit clear.
+    ChunkFreed,
     /// Its pool is empty, set up again, or not carved as far as the block.
     PoolReclaimed,
     FingerprintChanged,
@@ -61,6 +78,15 @@ pub struct RecordedBlock {
 impl RecordedBlock {
     fn maybe_pymalloc(&self) -> bool {
         self.from_interpreter && self.size <= PYMALLOC_MAX_BLOCK
+    }
+
+    /// Whether the block is one glibc handed out at this very address: a
+    /// libc block, or a large one the interpreter asked libc for, under
+    /// plain pymalloc (debug hooks hand out an offset into theirs).
+    fn glibc_chunk(&self, layout: HeapLayout) -> bool {
+        layout.glibc_chunks
+            && !self.maybe_pymalloc()
+            && (!self.from_interpreter || layout.pools.headers_apply)
     }
 }
 
@@ -81,6 +107,9 @@ pub fn judge(
             Some(PoolStanding::HandedOut) | None => {}
         }
     }
+    if reading.chunk_freed == Some(true) {
+        return Some(DeathEvidence::ChunkFreed);
+    }
     match (first_seen, reading.fingerprint) {
         (Some([was_near, was_far]), Some([near, far])) if was_near != near && was_far != far => {
             Some(DeathEvidence::FingerprintChanged)
@@ -96,8 +125,9 @@ pub fn judge(
 pub fn read_blocks(
     memory: &ProcessMemory,
     blocks: &[RecordedBlock],
-    pools_read: PoolLayout,
+    layout: HeapLayout,
 ) -> Result<Vec<BlockReading>, MemoryError> {
+    let pools_read = layout.pools;
     let firsts = memory.read_words(&blocks.iter().map(|b| b.address).collect::<Vec<_>>())?;
     let mut pools: HashMap<u64, Option<Vec<u8>>> = HashMap::new();
     let in_pool: Vec<Option<PoolStanding>> = blocks
@@ -141,11 +171,25 @@ pub fn read_blocks(
             .map(|b| fingerprint_at(b, 24))
             .collect::<Vec<_>>(),
     )?;
+    let chunks_asked: Vec<bool> = blocks.iter().map(|b| b.glibc_chunk(layout)).collect();
+    let chunk_freed = if chunks_asked.contains(&true) {
+        glibc_chunks::freed(
+            memory,
+            &blocks
+                .iter()
+                .map(|b| (b.address, b.size))
+                .collect::<Vec<_>>(),
+            &chunks_asked,
+        )?
+    } else {
+        vec![None; blocks.len()]
+    };
     Ok((0..blocks.len())
         .map(|index| BlockReading {
             first: firsts[index],
             in_pool: in_pool[index],
             fingerprint: Some([near[index].unwrap_or(0), far[index].unwrap_or(0)]),
+            chunk_freed: chunk_freed[index],
         })
         .collect())
 }
@@ -169,6 +213,7 @@ mod tests {
             first,
             in_pool: Some(PoolStanding::HandedOut),
             fingerprint: Some(fingerprint),
+            chunk_freed: None,
         }
     }
 
@@ -178,6 +223,7 @@ mod tests {
             first: None,
             in_pool: None,
             fingerprint: None,
+            chunk_freed: None,
         };
         assert_eq!(
             judge(&small_object(), &gone, None),
@@ -209,6 +255,43 @@ mod tests {
             Some(DeathEvidence::PoolReclaimed)
         );
         assert_eq!(judge(&from_libc, &reclaimed, None), None);
+    }
+
+    #[test]
+    fn a_free_chunk_kills_a_block_glibc_served() {
+        let large = RecordedBlock {
+            size: 2033,
+            ..small_object()
+        };
+        let freed = BlockReading {
+            chunk_freed: Some(true),
+            ..reading(Some(1), [1, 2])
+        };
+        assert_eq!(judge(&large, &freed, None), Some(DeathEvidence::ChunkFreed));
+        let in_use = BlockReading {
+            chunk_freed: Some(false),
+            ..freed
+        };
+        assert_eq!(judge(&large, &in_use, None), None);
+        let layout = |headers_apply, glibc_chunks| HeapLayout {
+            pools: PoolLayout {
+                size: 16384,
+                headers_apply,
+            },
+            glibc_chunks,
+        };
+        assert!(large.glibc_chunk(layout(true, true)));
+        assert!(!large.glibc_chunk(layout(false, true)), "debug hooks");
+        assert!(!large.glibc_chunk(layout(true, false)), "another malloc");
+        assert!(
+            !small_object().glibc_chunk(layout(true, true)),
+            "pymalloc's"
+        );
+        let from_libc = RecordedBlock {
+            from_interpreter: false,
+            ..small_object()
+        };
+        assert!(from_libc.glibc_chunk(layout(false, true)));
     }
 
     #[test]
