@@ -20,6 +20,23 @@ pub fn is_running(pid: u32) -> bool {
     }
 }
 
+/// The kernel's flag on a task that has begun to exit (`PF_EXITING`).
+const PF_EXITING: u64 = 0x4;
+
+/// True once the process is gone, a zombie, or its main thread has begun
+/// to exit: probes can no longer be attached to it (ESRCH) although its
+/// exit may not be reported yet, as when it waits in a ptrace exit stop.
+pub fn is_ending(pid: u32) -> bool {
+    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    let flags = stat
+        .rsplit_once(')')
+        .and_then(|(_, fields)| fields.split_whitespace().nth(6))
+        .and_then(|flags| flags.parse::<u64>().ok());
+    !is_running(pid) || flags.is_some_and(|flags| flags & PF_EXITING != 0)
+}
+
 /// The state letter of a /proc/PID/stat line. The command name may hold
 /// spaces and parentheses, so the state is found after the last ')'.
 fn process_state(stat: &str) -> Option<char> {
@@ -88,9 +105,24 @@ mod tests {
     fn this_process_runs_and_has_a_command_line() {
         let pid = std::process::id();
         assert!(is_running(pid));
+        assert!(!is_ending(pid));
         assert!(!command_line(pid).unwrap().is_empty());
         let figures = figures(pid).unwrap();
         assert!(figures.rss_bytes > 0);
         assert!(figures.threads >= 1);
+    }
+
+    #[test]
+    fn a_zombie_or_a_reaped_process_is_ending() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        // Not waited for yet: a zombie once it has exited.
+        while is_running(pid) {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(is_ending(pid));
+        // Another test's child reaper may have reaped it already.
+        let _ = child.wait();
+        assert!(is_ending(pid));
     }
 }

@@ -192,7 +192,9 @@ impl<'a> Session<'a> {
             if now >= self.window_started + self.config.window && !self.final_window_taken {
                 self.close_window(now, observer)?;
             }
+            // Nor does a burst attach to a target past its exit stop.
             if self.growth.as_ref().is_some_and(|g| g.schedule.due(now))
+                && !self.final_window_taken
                 && let Some(signal) = self.burst(signals)?
             {
                 return Ok(EndReason::Interrupted(signal));
@@ -260,8 +262,8 @@ impl<'a> Session<'a> {
             detach_started.elapsed() - detach_time
         );
         match attached {
-            // The target is gone: the loop sees its end next.
-            Err(_) if !status::is_running(self.pid) => return Ok(None),
+            // The target is gone or exiting: the loop sees its end next.
+            Err(_) if status::is_ending(self.pid) => return Ok(None),
             result => result?,
         }
         let probed = started.elapsed();
