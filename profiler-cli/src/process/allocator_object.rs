@@ -37,13 +37,7 @@ pub fn mapped_libc(pid: u32, maps: &[MemoryMap]) -> Option<PathBuf> {
 /// mount namespace.
 pub fn static_executable(pid: u32) -> Option<PathBuf> {
     let path = PathBuf::from(format!("/proc/{pid}/exe"));
-    let data = std::fs::read(&path).ok()?;
-    let file = object::File::parse(&*data).ok()?;
-    let defines_malloc = file
-        .symbols()
-        .chain(file.dynamic_symbols())
-        .any(|symbol| symbol.is_definition() && symbol.name() == Ok("malloc"));
-    defines_malloc.then_some(path)
+    defines(&path, "malloc", Symbols::StaticAndDynamic)?.then_some(path)
 }
 
 /// Whether glibc's malloc serves `pid`: its mapped libc is glibc's, and
@@ -58,28 +52,41 @@ pub fn glibc_serves_malloc(pid: u32, maps: &[MemoryMap]) -> bool {
         .filter(|map| map.executable && map.is_file_backed())
         .collect();
     others.dedup_by(|a, b| a.inode == b.inode && a.pathname == b.pathname);
-    let is_glibc = defines(&libc, "gnu_get_libc_version").unwrap_or(false);
+    let is_glibc = defines(&libc, "gnu_get_libc_version", Symbols::Dynamic).unwrap_or(false);
     is_glibc
         && others.iter().all(|map| match mapped_file_path(pid, map) {
             Ok(path) if path == libc => true,
-            Ok(path) => !defines(&path, "malloc").unwrap_or(false),
+            Ok(path) => !defines(&path, "malloc", Symbols::Dynamic).unwrap_or(false),
             Err(_) => true,
         })
 }
 
-/// Whether the object at `path` defines `name` among its dynamic
-/// symbols; None when it cannot be read.
-fn defines(path: &Path, name: &str) -> Option<bool> {
+/// Which symbol tables `defines` looks in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Symbols {
+    /// What the object exports: what another object's calls resolve to.
+    Dynamic,
+    /// The static table too, for an executable that exports nothing.
+    StaticAndDynamic,
+}
+
+/// Whether the object at `path` defines `name` among `symbols`; None when
+/// it cannot be read.
+fn defines(path: &Path, name: &str, symbols: Symbols) -> Option<bool> {
     let file = std::fs::File::open(path).ok()?;
     // SAFETY: a read-only private mapping; a file changed under it shows
     // as a parse error or a wrong answer, never as unsafety here.
     let data = unsafe { memmap2::Mmap::map(&file) }.ok()?;
     let object = object::File::parse(&*data).ok()?;
-    Some(
-        object
-            .dynamic_symbols()
-            .any(|symbol| symbol.is_definition() && symbol.name() == Ok(name)),
-    )
+    let defined =
+        |symbol: object::Symbol<'_, '_>| symbol.is_definition() && symbol.name() == Ok(name);
+    Some(match symbols {
+        Symbols::Dynamic => object.dynamic_symbols().any(defined),
+        Symbols::StaticAndDynamic => object
+            .symbols()
+            .chain(object.dynamic_symbols())
+            .any(defined),
+    })
 }
 
 #[cfg(test)]
@@ -108,7 +115,10 @@ mod tests {
             glibc_serves_malloc(pid, &maps),
             "no allocator replaces glibc's here"
         );
-        assert_eq!(defines(&libc, "malloc"), Some(true));
-        assert_eq!(defines(&libc, "no_such_symbol_here"), Some(false));
+        assert_eq!(defines(&libc, "malloc", Symbols::Dynamic), Some(true));
+        assert_eq!(
+            defines(&libc, "no_such_symbol_here", Symbols::StaticAndDynamic),
+            Some(false)
+        );
     }
 }

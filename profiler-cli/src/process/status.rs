@@ -15,9 +15,14 @@ pub struct StatusFigures {
 /// True while the process exists and is not a zombie.
 pub fn is_running(pid: u32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => process_state(&stat).is_some_and(|state| state != 'Z' && state != 'X'),
+        Ok(stat) => is_alive(&stat),
         Err(_) => false,
     }
+}
+
+/// Whether a /proc/PID/stat line is of a process that is not a zombie.
+fn is_alive(stat: &str) -> bool {
+    process_state(stat).is_some_and(|state| state != 'Z' && state != 'X')
 }
 
 /// The kernel's flag on a task that has begun to exit (`PF_EXITING`).
@@ -30,17 +35,22 @@ pub fn is_ending(pid: u32) -> bool {
     let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return true;
     };
-    let flags = stat
-        .rsplit_once(')')
-        .and_then(|(_, fields)| fields.split_whitespace().nth(6))
+    let flags = fields_after_name(&stat)
+        .and_then(|mut fields| fields.nth(6))
         .and_then(|flags| flags.parse::<u64>().ok());
-    !is_running(pid) || flags.is_some_and(|flags| flags & PF_EXITING != 0)
+    !is_alive(&stat) || flags.is_some_and(|flags| flags & PF_EXITING != 0)
 }
 
-/// The state letter of a /proc/PID/stat line. The command name may hold
-/// spaces and parentheses, so the state is found after the last ')'.
+/// The fields of a /proc/PID/stat line after the command name, from the
+/// state on. The name may hold spaces and parentheses, so they start
+/// after the last ')'.
+fn fields_after_name(stat: &str) -> Option<std::str::SplitWhitespace<'_>> {
+    Some(stat.rsplit_once(')')?.1.split_whitespace())
+}
+
+/// The state letter of a /proc/PID/stat line.
 fn process_state(stat: &str) -> Option<char> {
-    stat.rsplit_once(')')?.1.trim_start().chars().next()
+    fields_after_name(stat)?.next()?.chars().next()
 }
 
 /// The command line, arguments joined by spaces.

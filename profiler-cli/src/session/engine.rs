@@ -389,7 +389,9 @@ impl<'a> Session<'a> {
                 self.pid
             );
         }
-        self.glibc_heap = allocator_object::glibc_serves_malloc(self.pid, &maps);
+        // Only growth mode's sweep reads sampled libc blocks' chunks.
+        self.glibc_heap = self.config.mode == Mode::Growth
+            && allocator_object::glibc_serves_malloc(self.pid, &maps);
         self.libc_object = object.display().to_string();
         self.libc = Some(libc);
         Ok(true)
