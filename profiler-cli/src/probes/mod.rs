@@ -1,6 +1,6 @@
 //! The kernel side as userspace sees it: the embedded eBPF object, the
 //! allocator probes and tracepoints attached from it, where the probes go
-//! on each function, and the maps the programs fill.
+//! on each function, the maps the programs fill, and the programs' run time.
 
 pub mod allocator_probes;
 pub mod count_only;
@@ -11,6 +11,7 @@ pub mod kernel_maps;
 pub mod loader;
 pub mod placement;
 pub mod plan_finish;
+pub mod program_run_time;
 pub mod python_allocator_plan;
 pub mod shared_uprobes;
 pub mod uprobe_multi;

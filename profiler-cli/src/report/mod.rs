@@ -14,8 +14,8 @@ pub(crate) mod sample;
 pub use file::{ReportError, read, write_atomically};
 pub use rank::rank;
 pub use schema::{
-    Evidence, EvidenceBasis, GcCounters, GrowthSummary, Mode, Report, SCHEMA, Stack, Target,
-    Totals, Verdict, Window, WindowGrowth,
+    EbpfRunTime, Evidence, EvidenceBasis, GcCounters, GrowthSummary, Mode, Report, SCHEMA, Stack,
+    Target, Totals, Verdict, Window, WindowGrowth,
 };
 pub use text::render_text;
 pub(crate) use text::verdict_word;

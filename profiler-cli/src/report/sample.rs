@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    Evidence, EvidenceBasis, GcCounters, GrowthSummary, Mode, Report, SCHEMA, Stack, Target,
-    Totals, Verdict, Window, WindowGrowth,
+    EbpfRunTime, Evidence, EvidenceBasis, GcCounters, GrowthSummary, Mode, Report, SCHEMA, Stack,
+    Target, Totals, Verdict, Window, WindowGrowth,
 };
 use crate::frame::{Frame, FrameKind};
 
@@ -146,6 +146,10 @@ pub(crate) fn sample_report() -> Report {
             samples_gone_from_memory: 100,
             faulted_bytes: 3 << 20,
             released_bytes: 0,
+        }),
+        ebpf_run_time: Some(EbpfRunTime {
+            seconds: 0.004,
+            runs: 80_000,
         }),
     }
 }

@@ -34,6 +34,19 @@ pub struct Report {
     /// within v1.
     #[serde(default)]
     pub growth: Option<GrowthSummary>,
+    /// The time the kernel spent in leakspy's eBPF programs; `None` when
+    /// it was not counting (`kernel.bpf_stats_enabled`). Added within v1.
+    #[serde(default)]
+    pub ebpf_run_time: Option<EbpfRunTime>,
+}
+
+/// The run time of leakspy's eBPF programs, as the kernel counted it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EbpfRunTime {
+    pub seconds: f64,
+    /// Program runs: one per probe hit and per traced event.
+    pub runs: u64,
 }
 
 /// How growth mode spent its budget, and what it saw.

@@ -13,7 +13,7 @@ use profiler_common::ActivityCounter;
 use crate::config::{TargetSpec, TraceConfig};
 use crate::error::Error;
 use crate::probes::allocator_probes::{ProbeSet, libc_plan};
-use crate::probes::{count_only, growth_maps, kernel_maps, loader};
+use crate::probes::{count_only, growth_maps, kernel_maps, loader, program_run_time};
 use crate::process::block_liveness::HeapLayout;
 use crate::process::{allocator_object, maps, status};
 use crate::python::allocator_kind::AllocatorKind;
@@ -732,6 +732,12 @@ impl<'a> Session<'a> {
             growth.summary(&activity, elapsed, &self.freed_blocks)
         });
         notes.extend(growth.as_ref().map(growth_mode::describe));
+        let ebpf_run_time = program_run_time::total(&self.ebpf);
+        notes.extend(
+            ebpf_run_time
+                .as_ref()
+                .map(|run_time| program_run_time::describe(run_time, duration_seconds)),
+        );
         let facts = TraceFacts {
             mode: self.config.mode,
             target: Target {
@@ -748,6 +754,7 @@ impl<'a> Session<'a> {
             lost_events,
             notes,
             growth,
+            ebpf_run_time,
         };
         build_report(facts, &self.recorder, &self.symbols)
     }

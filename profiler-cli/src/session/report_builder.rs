@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::frame::Frame;
 use crate::report::{
-    self, Evidence, EvidenceBasis, GrowthSummary, Mode, Report, Stack, Target, Totals, Verdict,
-    Window,
+    self, EbpfRunTime, Evidence, EvidenceBasis, GrowthSummary, Mode, Report, Stack, Target, Totals,
+    Verdict, Window,
 };
 use crate::session::stack_symbols::StackSymbols;
 use crate::session::windows::{StackHistory, WindowRecorder};
@@ -30,6 +30,7 @@ pub struct TraceFacts {
     pub lost_events: BTreeMap<String, u64>,
     pub notes: Vec<String>,
     pub growth: Option<GrowthSummary>,
+    pub ebpf_run_time: Option<EbpfRunTime>,
 }
 
 /// Builds the report: every stack with its verdict, most suspicious first.
@@ -137,6 +138,7 @@ pub fn build_report(
         totals,
         stacks,
         growth: facts.growth,
+        ebpf_run_time: facts.ebpf_run_time,
     }
 }
 

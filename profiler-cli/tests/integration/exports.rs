@@ -125,6 +125,7 @@ fn leaking_report() -> Report {
         },
         stacks,
         growth: None,
+        ebpf_run_time: None,
     }
 }
 

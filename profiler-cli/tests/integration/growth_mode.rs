@@ -3,7 +3,8 @@
 //! marked `# LEAK`, including the two patterns where the first touch of a
 //! page names the wrong line (growth_json_cache, growth_scratch); a bounded
 //! cache is never called a leak; memory mapped, touched and unmapped
-//! leaves nothing live; and `record --pid` finds the leak of a running
+//! leaves nothing live, and the kernel counts a run of leakspy's programs
+//! for each page faulted in; and `record --pid` finds the leak of a running
 //! interpreter.
 
 use std::path::Path;
@@ -198,6 +199,9 @@ fn growth_calls_a_bounded_cache_no_leak() {
 
 #[test]
 fn growth_counts_nothing_live_after_memory_is_unmapped() {
+    // The kernel counts program run time while this is open (it needs
+    // root, as the test does: without root it is skipped below).
+    let _counting = aya::sys::enable_stats(aya::sys::Stats::RunTime).ok();
     on_growth_interpreters(
         "growth_counts_nothing_live_after_memory_is_unmapped",
         |interpreter, path| {
@@ -211,6 +215,16 @@ fn growth_counts_nothing_live_after_memory_is_unmapped() {
                 return Err(format!(
                     "expected at least {touched} bytes faulted and released: {growth:?}"
                 ));
+            }
+            // The fault tracepoint's program runs on every fault.
+            let faults = touched / 4096;
+            match report.ebpf_run_time {
+                Some(run_time) if run_time.runs >= faults && run_time.seconds > 0.0 => {}
+                other => {
+                    return Err(format!(
+                        "expected at least {faults} program runs, with their time: {other:?}"
+                    ));
+                }
             }
             let still_live: Vec<_> = report
                 .stacks

@@ -1,7 +1,8 @@
 //! One run of one workload in one mode: the figures the workload reports
 //! about itself (its main loop's wall time, its peak RSS) and the whole
-//! command's wall time, or why the run failed. Under growth mode, also
-//! what leakspy's report says its bursts and page faults were.
+//! command's wall time, or why the run failed. Under leakspy, also what
+//! its report says its bursts and page faults were, and the time the
+//! kernel counted in its eBPF programs.
 
 use std::fs;
 use std::path::Path;
@@ -28,6 +29,9 @@ pub struct Measurement {
     pub peak_rss_bytes: u64,
     /// Under growth mode, the `growth` section of leakspy's report.
     pub growth: Option<GrowthFacts>,
+    /// Under leakspy, the run time of its eBPF programs, when the kernel
+    /// counted it (`ebpf_run_time.seconds` in its report).
+    pub ebpf_seconds: Option<f64>,
 }
 
 /// What growth mode reports about its own work (docs/report-schema.md,
@@ -44,10 +48,18 @@ pub struct GrowthFacts {
     pub faulted_bytes: u64,
 }
 
-/// The part of leakspy's report read here; other fields are ignored.
-#[derive(Deserialize)]
-struct ReportGrowth {
+/// The parts of leakspy's report read here; other fields are ignored.
+#[derive(Debug, Default, Deserialize, PartialEq)]
+struct ReportFacts {
     growth: Option<GrowthFacts>,
+    #[serde(default)]
+    ebpf_run_time: Option<EbpfRunTime>,
+}
+
+/// The report's `ebpf_run_time`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+struct EbpfRunTime {
+    seconds: f64,
 }
 
 /// The line a workload writes (bench/workloads/workload_timing.py).
@@ -103,26 +115,25 @@ pub fn run_once(
         .map_err(|_| format!("the workload wrote no result: {}", stderr_tail()))?;
     let result: WorkloadResult = serde_json::from_str(line.trim())
         .map_err(|error| format!("unreadable workload result {line:?}: {error}"))?;
-    let growth = match mode.tool {
-        Tool::Leakspy(_) => read_growth(&scratch.join(LEAKSPY_REPORT))?,
-        _ => None,
+    let report = match mode.tool {
+        Tool::Leakspy(_) => read_report_facts(&scratch.join(LEAKSPY_REPORT))?,
+        _ => ReportFacts::default(),
     };
     Ok(Measurement {
         loop_seconds: result.loop_seconds,
         command_seconds: exit.elapsed.as_secs_f64(),
         peak_rss_bytes: result.peak_rss_bytes,
-        growth,
+        growth: report.growth,
+        ebpf_seconds: report.ebpf_run_time.map(|run_time| run_time.seconds),
     })
 }
 
-/// The `growth` section of the leakspy report at `path` (`None` in
-/// precise mode).
-fn read_growth(path: &Path) -> Result<Option<GrowthFacts>, String> {
+/// What is read of the leakspy report at `path`.
+fn read_report_facts(path: &Path) -> Result<ReportFacts, String> {
     let text = fs::read_to_string(path)
         .map_err(|error| format!("leakspy wrote no report to {}: {error}", path.display()))?;
-    let report: ReportGrowth = serde_json::from_str(&text)
-        .map_err(|error| format!("{} is not a leakspy report: {error}", path.display()))?;
-    Ok(report.growth)
+    serde_json::from_str(&text)
+        .map_err(|error| format!("{} is not a leakspy report: {error}", path.display()))
 }
 
 /// Empties `scratch`, so no file of an earlier run is taken for this one's.
@@ -158,23 +169,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_the_growth_section_of_a_report() {
+    fn reads_the_growth_section_and_the_run_time_of_a_report() {
         let dir = std::env::temp_dir().join(format!("xtask-bench-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join("report.json");
         fs::write(
             &path,
             r#"{"mode": "growth", "growth": {"bursts": 3, "duty_cycle": 0.5,
-                "estimated_overhead": 0.02, "faulted_bytes": 4096, "samples": 7}}"#,
+                "estimated_overhead": 0.02, "faulted_bytes": 4096, "samples": 7},
+                "ebpf_run_time": {"seconds": 0.25, "runs": 9}}"#,
         )
         .unwrap();
-        let facts = read_growth(&path).unwrap().unwrap();
+        let report = read_report_facts(&path).unwrap();
+        let facts = report.growth.unwrap();
         assert_eq!(facts.bursts, 3);
         assert_eq!(facts.faulted_bytes, 4096);
+        assert_eq!(report.ebpf_run_time, Some(EbpfRunTime { seconds: 0.25 }));
         fs::write(&path, r#"{"mode": "precise", "growth": null}"#).unwrap();
-        assert_eq!(read_growth(&path), Ok(None));
+        assert_eq!(read_report_facts(&path), Ok(ReportFacts::default()));
         fs::remove_dir_all(&dir).unwrap();
-        assert!(read_growth(&path).unwrap_err().contains("wrote no report"));
+        assert!(
+            read_report_facts(&path)
+                .unwrap_err()
+                .contains("wrote no report")
+        );
     }
 
     #[test]

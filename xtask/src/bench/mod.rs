@@ -7,6 +7,7 @@
 //! the reduced run inside `cargo xtask test`.
 
 mod document;
+mod ebpf_stats;
 mod goals;
 mod interpreter;
 mod line_watch;
@@ -71,6 +72,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if !workspace::is_root() {
         bail!("cargo xtask bench needs root: leakspy loads eBPF programs");
     }
+    let _run_time_count = ebpf_stats::count_run_time()
+        .inspect_err(|error| eprintln!("bench: eBPF program run time is not counted: {error:#}"))
+        .ok();
     // The quick run's timings are not read: the debug build the tests
     // made saves a release build.
     let leakspy = if args.quick {

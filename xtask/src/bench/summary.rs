@@ -59,6 +59,18 @@ pub fn summarize(cell: &Cell) -> Option<CellSummary> {
     })
 }
 
+/// The median share of the loop time the kernel counted in leakspy's eBPF
+/// programs, over the runs that have the figure.
+pub fn ebpf_share(cell: &Cell) -> Option<f64> {
+    let shares: Vec<f64> = cell
+        .runs
+        .iter()
+        .filter_map(|run| Some(run.ebpf_seconds? / run.loop_seconds))
+        .filter(|share| share.is_finite())
+        .collect();
+    median(&shares)
+}
+
 /// `metric` of cell (workload, mode) over the same workload's baseline.
 pub fn cell_ratio(matrix: &Matrix, workload: usize, mode: usize, metric: Metric) -> Option<f64> {
     let value = summarize(matrix.cell(workload, mode))?;
@@ -157,17 +169,14 @@ pub fn growth_table(matrix: &Matrix) -> Table {
         "bursts",
         "probes attached",
         "leakspy's estimated burst cost",
+        "eBPF programs' run time",
         "memory faulted in",
     ])
     .with_text_columns(2);
     for (w, workload) in matrix.workloads.iter().enumerate() {
         for (m, mode) in matrix.modes.iter().enumerate() {
-            let facts: Vec<_> = matrix
-                .cell(w, m)
-                .runs
-                .iter()
-                .filter_map(|run| run.growth)
-                .collect();
+            let cell = matrix.cell(w, m);
+            let facts: Vec<_> = cell.runs.iter().filter_map(|run| run.growth).collect();
             if facts.is_empty() {
                 continue;
             }
@@ -186,6 +195,9 @@ pub fn growth_table(matrix: &Matrix) -> Table {
                     "{:.1}%",
                     median_of(|facts| facts.estimated_overhead) * 100.0
                 ),
+                ebpf_share(cell).map_or("not counted".into(), |share| {
+                    format!("{:.3}% of the loop", share * 100.0)
+                }),
                 format_size(median_of(|facts| facts.faulted_bytes as f64)),
             ]);
         }
@@ -227,6 +239,7 @@ pub mod tests {
                 command_seconds: loop_seconds + 0.5,
                 peak_rss_bytes: rss,
                 growth: None,
+                ebpf_seconds: Some(loop_seconds / 100.0),
             })
             .collect()
     }
@@ -283,6 +296,7 @@ pub mod tests {
                 "3",
                 "25% of the time",
                 "3.1%",
+                "1.000% of the loop",
                 "3.0 MiB"
             ]]
         );
