@@ -441,4 +441,14 @@ impl ProbeSet {
     pub fn missing(&self) -> &[&'static str] {
         &self.missing
     }
+
+    /// The inlined places left unprobed because the `uprobe_multi` links
+    /// could not be loaded; 0 before the first attach.
+    pub fn multi_sites_left_out(&self) -> usize {
+        if self.multi_tried && self.multi.is_none() {
+            self.multi_plan.len()
+        } else {
+            0
+        }
+    }
 }

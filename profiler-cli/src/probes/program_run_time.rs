@@ -28,6 +28,11 @@ pub fn total(ebpf: &Ebpf) -> Option<EbpfRunTime> {
     for (name, program) in ebpf.programs() {
         match program.info() {
             Ok(info) => {
+                log::debug!(
+                    "program {name}: {:?} over {} runs",
+                    info.run_time(),
+                    info.run_count()
+                );
                 time += info.run_time();
                 runs += info.run_count();
             }

@@ -24,7 +24,7 @@ use crate::session::growth_mode::{self, GrowthMode};
 use crate::session::growth_totals;
 use crate::session::live_ages::{self, TraceClock};
 use crate::session::progress::Step;
-use crate::session::python_tracking::PythonTracking;
+use crate::session::python_tracking::{ActivePython, PythonTracking};
 use crate::session::report_builder::{TraceFacts, build_report};
 use crate::session::signals::{Signals, Wakeup};
 use crate::session::spawned_child::{ChildStop, Resume, SpawnedChild};
@@ -551,7 +551,7 @@ impl<'a> Session<'a> {
                 let frees_hidden = active.is_some_and(|active| {
                     active.inlines_frees && active.allocator == Some(AllocatorKind::Pymalloc)
                 });
-                let inlined_probed = active.is_some_and(|active| active.inlined_probed);
+                let inlined_probed = active.is_some_and(ActivePython::inlined_probed);
                 // With pymalloc's inlined copies probed, the small objects
                 // the program kept are recorded, and a tearing down
                 // interpreter frees them: no sweep then, as in growth mode.
@@ -700,7 +700,7 @@ impl<'a> Session<'a> {
                     .to_string(),
             ),
         }
-        notes.extend(python.and_then(|active| active.inlined_note.clone()));
+        notes.extend(python.and_then(ActivePython::inlined_note));
         notes.extend(self.notes.iter().cloned());
         if self.config.probes.count_only {
             let activity = growth_maps::activity(&self.ebpf).unwrap_or_default();

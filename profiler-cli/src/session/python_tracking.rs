@@ -34,12 +34,40 @@ pub struct ActivePython {
     pub inlines_frees: bool,
     /// pymalloc's inlined copies are planned for probing (not with
     /// `--no-inlined-pymalloc`).
-    pub inlined_probed: bool,
-    /// What the report says of pymalloc's inlined copies, if the build has
+    inlined_planned: bool,
+    /// What the plan says of pymalloc's inlined copies, if the build has
     /// any.
-    pub inlined_note: Option<String>,
+    inlined_plan_note: Option<String>,
     threads: ThreadMap,
     probes: ProbeSet,
+}
+
+impl ActivePython {
+    /// pymalloc's inlined copies are probed: planned, and not left out by
+    /// a kernel that could not load `uprobe_multi` links.
+    pub fn inlined_probed(&self) -> bool {
+        self.inlined_planned && self.probes.multi_sites_left_out() == 0
+    }
+
+    /// What the report says of pymalloc's inlined copies, as attaching
+    /// left them.
+    pub fn inlined_note(&self) -> Option<String> {
+        note_after_attach(
+            self.inlined_plan_note.as_deref(),
+            self.probes.multi_sites_left_out(),
+        )
+    }
+}
+
+/// The plan's note on the inlined copies, unless `left_out` of their
+/// places could not be probed.
+fn note_after_attach(plan_note: Option<&str>, left_out: usize) -> Option<String> {
+    if left_out == 0 {
+        return plan_note.map(str::to_string);
+    }
+    Some(format!(
+        "pymalloc is inlined by this build (LTO), and this kernel could not load the uprobe_multi links that probe those places: {left_out} inlined places are not probed, so small objects allocated there are not seen"
+    ))
 }
 
 /// Where the search for the runtime stands.
@@ -174,7 +202,7 @@ fn activate(
     let memory = runtime.memory();
     let tables = [Domain::Object, Domain::Mem, Domain::Raw]
         .map(|domain| read_domain(&memory, &runtime.binary, domain));
-    let (allocator, inlines_frees, (inlined_probed, inlined_note), probes) = match tables {
+    let (allocator, inlines_frees, (inlined_planned, inlined_plan_note), probes) = match tables {
         [Ok(object), Ok(mem), Ok(raw)] => {
             let inlines_frees = [&object, &mem]
                 .iter()
@@ -225,8 +253,8 @@ fn activate(
         runtime,
         allocator,
         inlines_frees,
-        inlined_probed,
-        inlined_note,
+        inlined_planned,
+        inlined_plan_note,
         threads,
         probes,
     })
@@ -252,4 +280,25 @@ fn inlined_note(object: &DomainTable, inlined: &InlinedProbes, asked: bool) -> O
     runs_inlined.then(|| {
         "pymalloc is inlined by this build (LTO), and --no-inlined-pymalloc leaves those places unprobed: small objects allocated there are not seen".to_string()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::note_after_attach;
+
+    #[test]
+    fn the_note_says_when_the_inlined_places_could_not_be_probed() {
+        let planned = "pymalloc is inlined by this build (LTO): 3 inlined allocations are probed";
+        assert_eq!(
+            note_after_attach(Some(planned), 0).as_deref(),
+            Some(planned)
+        );
+        assert_eq!(note_after_attach(None, 0), None);
+        let left_out = note_after_attach(Some(planned), 29).unwrap();
+        assert!(
+            left_out.contains("29 inlined places are not probed"),
+            "{left_out}"
+        );
+        assert!(!left_out.contains("are probed"), "{left_out}");
+    }
 }

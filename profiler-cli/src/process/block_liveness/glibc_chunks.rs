@@ -71,24 +71,23 @@ pub fn freed(
             })
             .collect::<Vec<_>>(),
     )?;
+    let next_addresses: Vec<Option<u64>> = blocks
+        .iter()
+        .zip(&own_fields)
+        .map(|(&(address, size), field)| {
+            field.and_then(|field| next_size_field(address, size, field))
+        })
+        .collect();
     let next_fields = memory.read_words(
-        &blocks
+        &next_addresses
             .iter()
-            .zip(&own_fields)
-            .map(|(&(address, size), field)| {
-                field
-                    .and_then(|field| next_size_field(address, size, field))
-                    .unwrap_or(0)
-            })
+            .map(|next| next.unwrap_or(0))
             .collect::<Vec<_>>(),
     )?;
-    Ok(blocks
+    Ok(next_addresses
         .iter()
-        .zip(own_fields.iter().zip(next_fields))
-        .map(|(&(address, size), (own, next))| {
-            own.and_then(|own| next_size_field(address, size, own))?;
-            next.map(|next| next & PREV_INUSE == 0)
-        })
+        .zip(next_fields)
+        .map(|(address, next)| address.and(next).map(|next| next & PREV_INUSE == 0))
         .collect())
 }
 
