@@ -20,22 +20,11 @@ use profiler_common::{
 
 use crate::error::Error;
 use crate::probes::{growth_maps, kernel_maps};
+use crate::process::block_liveness::glibc_chunks::{CHUNK_HEADER, SIZE_FIELD, is_mmapped_chunk};
 use crate::process::memory::ProcessMemory;
 use crate::session::freed_blocks::FreedBlocks;
 use crate::session::recaptures::Recaptures;
 use crate::session::windows::GrowthEvidence;
-
-/// glibc's chunk header: prev_size, then size with flags in its low bits.
-const CHUNK_HEADER: u64 = 16;
-const SIZE_FIELD: u64 = 8;
-const IS_MMAPPED: u64 = 0x2;
-const CHUNK_FLAGS: u64 = 0x7;
-
-/// True when `size_field`, read 8 bytes into a mapping of `length` bytes,
-/// is the header of a glibc chunk that owns the whole mapping.
-pub fn is_mmapped_chunk(size_field: u64, length: u64) -> bool {
-    size_field & IS_MMAPPED != 0 && size_field & !CHUNK_FLAGS == length
-}
 
 /// The chunk-size word of each mapping seen, by (address, time mapped).
 /// It never changes while the mapping lives, so each is read once; and the
@@ -175,25 +164,8 @@ impl GrowthReadings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::block_liveness::glibc_chunks::IS_MMAPPED;
     use profiler_common::{PAGE_SAMPLE_EVERY, PAGE_SIZE};
-
-    #[test]
-    fn a_glibc_mmapped_chunk_header_owns_its_mapping() {
-        let length = 0x21000;
-        assert!(is_mmapped_chunk(length | IS_MMAPPED, length));
-        assert!(
-            !is_mmapped_chunk(length | 0x1, length),
-            "a heap chunk: no IS_MMAPPED bit"
-        );
-        assert!(
-            !is_mmapped_chunk(0x1000 | IS_MMAPPED, length),
-            "a chunk smaller than the mapping"
-        );
-        assert!(
-            !is_mmapped_chunk(0, 0x100000),
-            "a pymalloc arena starts with a pool"
-        );
-    }
 
     #[test]
     fn chunk_headers_are_read_once_and_outlive_the_target() {

@@ -16,13 +16,21 @@
 //!
 //! Only sound when glibc's malloc served the block at exactly that
 //! address (`HeapLayout::glibc_chunks`).
+//!
+//! The chunk header's layout lives here too, for growth mode's count of
+//! the large blocks glibc maps on their own (`is_mmapped_chunk`).
 
 use crate::process::memory::{MemoryError, ProcessMemory};
 
-/// The size field sits in the 8 bytes before the block.
-const SIZE_FIELD_BEFORE_BLOCK: u64 = 8;
+/// glibc's chunk header: prev_size, then size with flags in its low bits;
+/// the block handed out follows it.
+pub const CHUNK_HEADER: u64 = 16;
+/// Where the size field sits in the header.
+pub const SIZE_FIELD: u64 = 8;
+/// So the size field sits in the 8 bytes before the block.
+const SIZE_FIELD_BEFORE_BLOCK: u64 = CHUNK_HEADER - SIZE_FIELD;
 const PREV_INUSE: u64 = 0x1;
-const IS_MMAPPED: u64 = 0x2;
+pub const IS_MMAPPED: u64 = 0x2;
 const CHUNK_FLAGS: u64 = 0x7;
 /// glibc's smallest chunk, and its chunk alignment, on 64-bit.
 const MIN_CHUNK: u64 = 32;
@@ -30,6 +38,13 @@ const CHUNK_ALIGNMENT: u64 = 16;
 /// Above this a size field is taken for garbage: heap chunks this large
 /// are served by mmap (glibc's threshold grows to 32 MiB at most).
 const LARGEST_HEAP_CHUNK: u64 = 64 << 20;
+
+/// True when `size_field`, read `SIZE_FIELD` bytes into a mapping of
+/// `length` bytes, is the header of a glibc chunk that owns the whole
+/// mapping.
+pub fn is_mmapped_chunk(size_field: u64, length: u64) -> bool {
+    size_field & IS_MMAPPED != 0 && size_field & !CHUNK_FLAGS == length
+}
 
 /// The heap chunk size that `size_field` gives a block of `size` bytes,
 /// when it can be that block's chunk: not mmapped, aligned, and holding
@@ -50,32 +65,31 @@ fn next_size_field(address: u64, size: u64, size_field: u64) -> Option<u64> {
     chunk_size(size_field, size).map(|chunk| address - SIZE_FIELD_BEFORE_BLOCK + chunk)
 }
 
-/// For each (address, size) whose flag in `asked` is set, whether glibc
-/// says its chunk is free: Some(true) when the next chunk's PREV_INUSE bit
-/// is clear, Some(false) when set, None when nothing can be told.
+/// For each block asked about, given as Some((address, size)), whether
+/// glibc says its chunk is free: Some(true) when the next chunk's
+/// PREV_INUSE bit is clear, Some(false) when set, None when nothing can be
+/// told or the block was not asked about.
 pub fn freed(
     memory: &ProcessMemory,
-    blocks: &[(u64, u64)],
-    asked: &[bool],
+    blocks: &[Option<(u64, u64)>],
 ) -> Result<Vec<Option<bool>>, MemoryError> {
     let own_fields = memory.read_words(
         &blocks
             .iter()
-            .zip(asked)
-            .map(|(&(address, _), &asked)| {
-                if asked && address > SIZE_FIELD_BEFORE_BLOCK {
+            .map(|block| match block {
+                Some((address, _)) if *address > SIZE_FIELD_BEFORE_BLOCK => {
                     address - SIZE_FIELD_BEFORE_BLOCK
-                } else {
-                    0
                 }
+                _ => 0,
             })
             .collect::<Vec<_>>(),
     )?;
     let next_addresses: Vec<Option<u64>> = blocks
         .iter()
         .zip(&own_fields)
-        .map(|(&(address, size), field)| {
-            field.and_then(|field| next_size_field(address, size, field))
+        .map(|(block, field)| {
+            let (address, size) = (*block)?;
+            next_size_field(address, size, (*field)?)
         })
         .collect();
     let next_fields = memory.read_words(
@@ -94,6 +108,24 @@ pub fn freed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_glibc_mmapped_chunk_header_owns_its_mapping() {
+        let length = 0x21000;
+        assert!(is_mmapped_chunk(length | IS_MMAPPED, length));
+        assert!(
+            !is_mmapped_chunk(length | 0x1, length),
+            "a heap chunk: no IS_MMAPPED bit"
+        );
+        assert!(
+            !is_mmapped_chunk(0x1000 | IS_MMAPPED, length),
+            "a chunk smaller than the mapping"
+        );
+        assert!(
+            !is_mmapped_chunk(0, 0x100000),
+            "a pymalloc arena starts with a pool"
+        );
+    }
 
     #[test]
     fn a_size_field_must_fit_the_block_to_be_its_chunk() {
@@ -125,16 +157,16 @@ mod tests {
         let memory = ProcessMemory {
             pid: std::process::id(),
         };
-        let blocks = [(first, 4000)];
-        assert_eq!(freed(&memory, &blocks, &[true]).unwrap(), [Some(false)]);
-        assert_eq!(freed(&memory, &blocks, &[false]).unwrap(), [None]);
+        let blocks = [Some((first, 4000))];
+        assert_eq!(freed(&memory, &blocks).unwrap(), [Some(false)]);
+        assert_eq!(freed(&memory, &[None]).unwrap(), [None]);
         // The free is checked where the second block is the first's
         // neighbour (a 4016-byte chunk), as it is unless another thread
         // of this test binary allocated in between; the child Python test
         // checks it whatever the layout.
         if second == first + 4016 {
             unsafe { libc::free(first as *mut libc::c_void) };
-            assert_eq!(freed(&memory, &blocks, &[true]).unwrap(), [Some(true)]);
+            assert_eq!(freed(&memory, &blocks).unwrap(), [Some(true)]);
         } else {
             unsafe { libc::free(first as *mut libc::c_void) };
         }

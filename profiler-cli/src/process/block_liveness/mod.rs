@@ -19,7 +19,7 @@
 //! and an unchanged fingerprint is weak evidence of life: such blocks
 //! only die by a free or reuse seen in a later burst.
 
-mod glibc_chunks;
+pub mod glibc_chunks;
 
 use std::collections::HashMap;
 
@@ -171,16 +171,12 @@ pub fn read_blocks(
             .map(|b| fingerprint_at(b, 24))
             .collect::<Vec<_>>(),
     )?;
-    let chunks_asked: Vec<bool> = blocks.iter().map(|b| b.glibc_chunk(layout)).collect();
-    let chunk_freed = if chunks_asked.contains(&true) {
-        glibc_chunks::freed(
-            memory,
-            &blocks
-                .iter()
-                .map(|b| (b.address, b.size))
-                .collect::<Vec<_>>(),
-            &chunks_asked,
-        )?
+    let chunks_asked: Vec<Option<(u64, u64)>> = blocks
+        .iter()
+        .map(|b| b.glibc_chunk(layout).then_some((b.address, b.size)))
+        .collect();
+    let chunk_freed = if chunks_asked.iter().any(Option::is_some) {
+        glibc_chunks::freed(memory, &chunks_asked)?
     } else {
         vec![None; blocks.len()]
     };
